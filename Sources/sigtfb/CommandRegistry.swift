@@ -1,0 +1,9 @@
+import ArgumentParser
+
+/// Every subcommand, one file each. Add new commands here.
+enum CommandRegistry {
+    static let all: [ParsableCommand.Type] = [
+        TrainStage1Command.self,
+        EvaluateCommand.self,
+    ]
+}
