@@ -37,7 +37,8 @@ let package = Package(
         .target(name: "SigTFB", dependencies: ["Genomics", "Motifs", "NeuralNet", "Storage", "Tuning"]),
         .executableTarget(
             name: "SigTFBCLI",
-            dependencies: ["SigTFB", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["SigTFB", "Genomics", "Motifs", "NeuralNet", "Storage", "Tuning",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/sigtfb"),
         .testTarget(name: "GenomicsTests", dependencies: ["Genomics"], path: "Tests/GenomicsTests"),
         .testTarget(name: "MotifsTests", dependencies: ["Motifs"], path: "Tests/MotifsTests"),

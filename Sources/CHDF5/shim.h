@@ -26,4 +26,8 @@ static inline unsigned sigtfb_h5f_acc_rdonly(void) { return H5F_ACC_RDONLY; }
 static inline unsigned sigtfb_h5f_acc_trunc(void) { return H5F_ACC_TRUNC; }
 static inline hsize_t sigtfb_h5s_unlimited(void) { return H5S_UNLIMITED; }
 static inline size_t sigtfb_h5t_variable(void) { return H5T_VARIABLE; }
+static inline herr_t sigtfb_h5_silence_errors(void) { return H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+static inline hid_t sigtfb_h5t_std_u8le(void) { return H5T_STD_U8LE; }
+static inline hid_t sigtfb_h5t_ieee_f32le(void) { return H5T_IEEE_F32LE; }
+static inline H5S_seloper_t sigtfb_h5s_select_set(void) { return H5S_SELECT_SET; }
 #endif

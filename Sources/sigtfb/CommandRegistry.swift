@@ -5,5 +5,7 @@ enum CommandRegistry {
     static let all: [ParsableCommand.Type] = [
         TrainStage1Command.self,
         EvaluateCommand.self,
+        TuneCommand.self,
+        PreprocessCommand.self,
     ]
 }

@@ -1,0 +1,49 @@
+# sigtfb — build, test, demo, bench.
+# `make demo` and `make test` work on a fresh Debian machine with Swift: missing system
+# libraries are installed first (as root, with apt-get).
+
+SWIFT        ?= swift
+# Release builds target the host CPU on x86-64 (AVX2/FMA where present); other machines get
+# the portable generic SIMD path.
+ARCH         := $(shell uname -m)
+ifeq ($(ARCH),x86_64)
+HOST_FLAGS   ?= -Xswiftc -target-cpu -Xswiftc native -Xcc -march=native
+else
+HOST_FLAGS   ?=
+endif
+RELEASE      := $(SWIFT) build -c release $(HOST_FLAGS)
+BIN          := .build/release/sigtfb
+DEMO_OUT     ?= demo-out
+APT_PACKAGES := libopenblas-dev libhdf5-dev pkg-config zlib1g-dev
+
+.PHONY: deps build release test demo bench clean
+
+deps:
+	@if pkg-config --exists hdf5 openblas zlib 2>/dev/null; then \
+	    echo "deps: system libraries present"; \
+	else \
+	    echo "deps: installing $(APT_PACKAGES)"; \
+	    if [ "$$(id -u)" != 0 ]; then echo "deps: run as root (apt-get) or install: $(APT_PACKAGES)" >&2; exit 1; fi; \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(APT_PACKAGES); \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(RELEASE)
+
+test: deps
+	$(SWIFT) test
+
+demo: release
+	@mkdir -p $(DEMO_OUT)
+	$(BIN) train-stage1 --chip-data examples/CEBPB.ENCAB102SYN.h5 --out $(DEMO_OUT)/stage1 \
+	    --num-channels 64 --batch-size 128 --epochs 20 --seed 1
+	@echo "demo: stage-1 model, metrics and learning curve in $(DEMO_OUT)/stage1"
+
+bench: release
+	$(BIN) bench
+
+clean:
+	rm -rf .build $(DEMO_OUT)

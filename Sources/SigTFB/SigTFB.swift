@@ -1,1 +1,0 @@
-// SigTFB module.

@@ -1,0 +1,58 @@
+import Genomics
+import NeuralNet
+import XCTest
+@testable import SigTFB
+
+/// Parity with PyTorch: values produced once by bench/reference/make_golden.py.
+final class Stage1GoldenTests: XCTestCase {
+    let order = ["conv1.weight", "conv1.bias", "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+
+    func golden() throws -> (doc: [String: Any], model: Stage1Model, sequences: EncodedSequences) {
+        let doc = try loadJSON("golden/stage1_golden.json")
+        let arch = Stage1Architecture(channels: doc["channels"] as! Int, cellTypes: doc["cell_types"] as! Int,
+                                      sequenceLength: doc["length"] as! Int)
+        let model = try Stage1Model(architecture: arch, parameters: namedParameters(doc["params"], order: order))
+        return (doc, model, encode(doc["sequences"] as! [String]))
+    }
+
+    func testForwardMatchesPyTorch() throws {
+        let (doc, model, seqs) = try golden()
+        XCTAssertEqual(seqs.count, 64)
+        XCTAssertGreaterThan(seqs.codes.filter { $0 == BaseCode.n }.count, 0, "golden set should exercise N")
+        XCTAssertGreaterThan(seqs.codes.filter { $0 == BaseCode.zero }.count, 0, "golden set should exercise zero columns")
+        for threads in [1, 2, 3] {
+            let logits = model.logits(seqs, threads: threads)
+            assertClose(logits, (doc["logits"] as! [Any]).flatMap { floats($0) }, "logits (\(threads) threads)")
+            let pooled = model.pooledFeatures(seqs, threads: threads)
+            assertClose(pooled, (doc["pooled"] as! [Any]).flatMap { floats($0) }, "pooled (\(threads) threads)")
+        }
+    }
+
+    func testThreeAdamStepsMatchPyTorch() throws {
+        for case let run as [String: Any] in (try golden().doc["training"] as! [Any]) {
+            let (_, model, seqs) = try golden()
+            let lossName = run["loss"] as! String
+            let loss: MultiLabelLoss = lossName == "one_loss" ? .oneLoss : lossName == "bce" ? .bce : .basset
+            let betas = doubles(run["betas"])
+            let adam = Adam(learningRate: Float(run["lr"] as! Double), weightDecay: Float(run["weight_decay"] as! Double),
+                            beta1: Float(betas[0]), beta2: Float(betas[1]), eps: Float(run["eps"] as! Double))
+            for threads in [1, 2] {
+                let m = try Stage1Model(architecture: model.architecture, parameters: model.parameters)
+                let trainer = Stage1Trainer(model: m, optimizer: adam, loss: loss, threads: threads)
+                let rows = ints(run["sequence_indices"])
+                let targets = (run["labels"] as! [Any]).flatMap { ints($0).map { UInt8($0) } }
+                let cts = run["cell_type_ids"].map { ints($0).map { Int32($0) } }
+                var losses: [Double] = []
+                for _ in 0..<(run["steps"] as! Int) {
+                    losses.append(trainer.step(seqs, rows: rows, targets: targets, cellTypes: cts))
+                }
+                assertClose(losses.map { Float($0) }, floats(run["losses"]), "\(lossName) losses (\(threads) threads)")
+                let after = namedParameters(run["params_after"], order: order)
+                for name in order {
+                    assertClose(m.parameters[name]!.data, after[name]!.data, rel: 1e-5, abs: 1e-6,
+                                "\(lossName) \(name) after 3 steps (\(threads) threads)")
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import Genomics
+import NeuralNet
+import XCTest
+
+/// Path of a file under Tests/Fixtures.
+func fixturePath(_ relative: String) -> String {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures").appendingPathComponent(relative).path
+}
+
+func loadJSON(_ relative: String) throws -> [String: Any] {
+    let data = try Data(contentsOf: URL(fileURLWithPath: fixturePath(relative)))
+    return try JSONSerialization.jsonObject(with: data) as! [String: Any]
+}
+
+func floats(_ any: Any?) -> [Float] { (any as! [Any]).map { Float(($0 as! NSNumber).doubleValue) } }
+func doubles(_ any: Any?) -> [Double] { (any as! [Any]).map { ($0 as! NSNumber).doubleValue } }
+func ints(_ any: Any?) -> [Int] { (any as! [Any]).map { ($0 as! NSNumber).intValue } }
+
+/// Parameters in the golden files' layout: `{"name": {"shape": [...], "data": [...]}}`.
+func namedParameters(_ any: Any?, order: [String]) -> NamedParameters {
+    let dict = any as! [String: Any]
+    var p = NamedParameters()
+    for name in order {
+        let entry = dict[name] as! [String: Any]
+        p.append(name, Tensor(shape: ints(entry["shape"]), data: floats(entry["data"])))
+    }
+    return p
+}
+
+/// Sequences written as letters: ACGT, N (0.25 each), Z (all-zero column).
+func encode(_ strings: [String]) -> EncodedSequences {
+    var s = EncodedSequences(length: strings[0].count)
+    for str in strings {
+        s.append(codes: str.utf8.map { $0 == UInt8(ascii: "Z") ? BaseCode.zero : BaseCode.code(ascii: $0)! })
+    }
+    return s
+}
+
+/// Asserts |a − b| ≤ rel · max(|a|, |b|) + abs elementwise.
+func assertClose(_ a: [Float], _ b: [Float], rel: Float = 1e-5, abs: Float = 1e-7, _ what: String,
+                 file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(a.count, b.count, what, file: file, line: line)
+    var worst: Float = 0, worstIndex = -1
+    for i in 0..<min(a.count, b.count) {
+        let excess = Swift.abs(a[i] - b[i]) - (rel * max(Swift.abs(a[i]), Swift.abs(b[i])) + abs)
+        if excess > worst { worst = excess; worstIndex = i }
+    }
+    if worstIndex >= 0 {
+        XCTFail("\(what): element \(worstIndex) differs: \(a[worstIndex]) vs \(b[worstIndex])", file: file, line: line)
+    }
+}

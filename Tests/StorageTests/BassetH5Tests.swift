@@ -1,0 +1,94 @@
+import Foundation
+import Genomics
+import XCTest
+@testable import Storage
+
+func fixture(_ path: String) -> String {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures").appendingPathComponent(path).path
+}
+
+final class BassetH5Tests: XCTestCase {
+    func testReadsBassetFloat16File() throws {
+        let (ds, report) = try BassetH5.readWithReport(path: fixture("h5/ctcf_small.h5"))
+        XCTAssertEqual(ds.trainIn.count, 300)
+        XCTAssertEqual(ds.trainIn.length, 101)
+        XCTAssertEqual(ds.testIn.count, 40)
+        XCTAssertEqual(ds.targetLabels, ["GM12878", "HepG2", "K562"])
+        XCTAssertEqual(ds.testHeaders.count, 40)
+        XCTAssertTrue(ds.testHeaders[0].hasSuffix("(+)") || ds.testHeaders[0].hasSuffix("(-)"))
+        // Values decoded independently with h5py/numpy (bench/fixtures/make_h5_fixtures.py).
+        XCTAssertEqual(ds.trainIn.string(0),
+                       "ATGTAGATTGNNNGCTGGACTGCAGTCCAGTCTTATTGGAATGGTAAAATCGGGGACCAGAAGAGGGCGCTGCCATTTTGTTTTGTGTATTGGTCAGAACA")
+        XCTAssertEqual(ds.trainIn.string(299),
+                       "GAGTGTTTTGGTAAACTGCTATGGACTATAGTGCCCGCATGACCCCTACTGGCGTTCATGGAATGACATAAGCCACTACAGTACTCCAAAAGGGGTATATA")
+        XCTAssertEqual(ds.trainIn[5][ds.trainIn[5].startIndex + 50], BaseCode.zero)
+        XCTAssertEqual(report.quarterNs["train"], 15)
+        XCTAssertEqual(report.zeroNs["train"], 1)
+        XCTAssertEqual(ds.trainOut.positives, [175, 193, 199])
+        XCTAssertEqual(ds.testOut.positives, [26, 23, 27])
+        XCTAssertNil(ds.validIn)
+    }
+
+    func testEveryElementTypeDecodesToTheSameSequences() throws {
+        let ref = try BassetH5.read(path: fixture("h5/ctcf_small.h5"))
+        for t in ["float32", "float64", "int8", "uint8"] {
+            let ds = try BassetH5.read(path: fixture("h5/dtype_\(t).h5"))
+            XCTAssertEqual(ds.trainIn.count, 20, t)
+            for i in 0..<20 {
+                var expected = Array(ref.trainIn[i])
+                if t.contains("int") {  // integers cannot hold 0.25: Ns were written as zero columns
+                    expected = expected.map { $0 == BaseCode.n ? BaseCode.zero : $0 }
+                }
+                XCTAssertEqual(Array(ds.trainIn[i]), expected, "\(t) sequence \(i)")
+            }
+            XCTAssertEqual(ds.trainOut, ref.trainOut.subset(0..<20), t)
+            XCTAssertEqual(ds.testOut, ref.testOut.subset(0..<5), t)
+        }
+    }
+
+    func testValidationSplitAndVariableLengthStrings() throws {
+        let ds = try BassetH5.read(path: fixture("h5/with_valid.h5"))
+        XCTAssertEqual(ds.validIn?.count, 5)
+        XCTAssertEqual(ds.validOut?.rows, 5)
+        XCTAssertEqual(ds.targetLabels, ["GM12878", "HepG2", "K562"])
+        XCTAssertEqual(ds.testHeaders.count, 5)
+    }
+
+    func testRoundTripPreservesEverything() throws {
+        let ref = try BassetH5.read(path: fixture("h5/with_valid.h5"))
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sigtfb-h5-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for type in OneHotStorage.allCases {
+            let path = dir.appendingPathComponent("rt-\(type).h5").path
+            try BassetH5.write(ref, to: path, sequenceType: type)
+            let back = try BassetH5.read(path: path)
+            XCTAssertEqual(back, ref, "\(type)")
+            // Only the finished file is left in the directory.
+            let names = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+            XCTAssertFalse(names.contains { $0.contains(".tmp-") }, "\(names)")
+        }
+    }
+
+    func testBadFilesGetMessagesNamingTheDatasetAndProblem() {
+        let cases: [(String, String)] = [
+            ("bad_label.h5", "'train_out': row 3, column 1 is 2.0; labels must be 0 or 1"),
+            ("bad_onehot.h5", "'train_in': sequence 2, position 7 is not one-hot"),
+            ("bad_rows.h5", "'train_out' has 19 rows but 'train_in' has 20 sequences"),
+            ("bad_nolabels.h5", "'target_labels' is missing"),
+        ]
+        for (file, message) in cases {
+            XCTAssertThrowsError(try BassetH5.read(path: fixture("h5/\(file)")), file) { error in
+                let text = "\(error)"
+                XCTAssertTrue(text.contains(message), "\(file): \(text)")
+                XCTAssertTrue(text.contains(file), "\(file): \(text)")
+            }
+        }
+        XCTAssertThrowsError(try BassetH5.read(path: "/nonexistent/x.h5")) { error in
+            XCTAssertTrue("\(error)".contains("no such file"))
+        }
+        XCTAssertThrowsError(try BassetH5.read(path: #filePath)) { error in
+            XCTAssertTrue("\(error)".contains("not an HDF5 file"))
+        }
+    }
+}
