@@ -36,11 +36,18 @@ release: deps
 test: deps
 	$(SWIFT) test
 
+# The bundled example: the demo benchmark's CEBPB peaks (3 cell types, real JASPAR motifs planted
+# in a synthetic genome), gzipped under Tests/Fixtures/preprocess.
+DEMO_DATA    := Tests/Fixtures/preprocess
+DEMO_TFAB    := CEBPB.ENCAB102SYN
+
 demo: release
 	@mkdir -p $(DEMO_OUT)
-	$(BIN) train-stage1 --chip-data examples/CEBPB.ENCAB102SYN.h5 --out $(DEMO_OUT)/stage1 \
+	$(BIN) preprocess --peaks $(DEMO_DATA)/peaks/$(DEMO_TFAB) --genome $(DEMO_DATA)/genome.fa.gz \
+	    --chrom-sizes $(DEMO_DATA)/chrom.sizes --out $(DEMO_OUT)/$(DEMO_TFAB).h5 --seed 1
+	$(BIN) train-stage1 --chip-data $(DEMO_OUT)/$(DEMO_TFAB).h5 --out $(DEMO_OUT)/stage1 \
 	    --num-channels 64 --batch-size 128 --epochs 20 --seed 1
-	@echo "demo: stage-1 model, metrics and learning curve in $(DEMO_OUT)/stage1"
+	@echo "demo: data in $(DEMO_OUT)/$(DEMO_TFAB).h5; stage-1 model, metrics.json and epochs.csv in $(DEMO_OUT)/stage1"
 
 bench: release
 	$(BIN) bench

@@ -10,22 +10,36 @@ public enum ActivityTable {
 
     /// The merged BED; `chromNames[peak.chrom]` names each chromosome.
     public static func bedText(_ peaks: [MergedPeak], chromNames: [String]) -> [UInt8] {
+        let names = chromNames.map { Array($0.utf8) }
         var out = [UInt8]()
         out.reserveCapacity(peaks.count * 40)
         for p in peaks {
-            let acts = p.activity.isEmpty ? "." : p.activity.members.map(String.init).joined(separator: ",")
-            out.append(contentsOf: "\(chromNames[p.chrom])\t\(p.start)\t\(p.end)\t.\t1\t\(p.strand.symbol)\t\(acts)\n".utf8)
+            out.append(contentsOf: names[p.chrom])
+            out.append(0x09); appendDecimal(p.start, to: &out)
+            out.append(0x09); appendDecimal(p.end, to: &out)
+            out.append(contentsOf: [0x09, UInt8(ascii: "."), 0x09, UInt8(ascii: "1"), 0x09, p.strand.rawValue, 0x09])
+            let members = p.activity.members
+            if members.isEmpty {
+                out.append(UInt8(ascii: "."))
+            } else {
+                for (k, m) in members.enumerated() {
+                    if k > 0 { out.append(UInt8(ascii: ",")) }
+                    appendDecimal(m, to: &out)
+                }
+            }
+            out.append(0x0A)
         }
         return out
     }
 
     /// The activity table for `cellTypes` label columns.
     public static func tableText(_ peaks: [MergedPeak], chromNames: [String], cellTypes: [String]) -> [UInt8] {
+        let names = chromNames.map { Array($0.utf8) }
         var out = [UInt8]()
         out.reserveCapacity(peaks.count * (30 + 2 * cellTypes.count))
         out.append(contentsOf: ("\t" + cellTypes.joined(separator: "\t") + "\n").utf8)
         for p in peaks {
-            out.append(contentsOf: header(chrom: chromNames[p.chrom], start: p.start, end: p.end, strand: p.strand).utf8)
+            appendHeader(names[p.chrom], p.start, p.end, p.strand, to: &out)
             for c in 0..<cellTypes.count {
                 out.append(UInt8(ascii: "\t"))
                 out.append(p.activity.contains(c) ? UInt8(ascii: "1") : UInt8(ascii: "0"))
@@ -33,6 +47,29 @@ public enum ActivityTable {
             out.append(UInt8(ascii: "\n"))
         }
         return out
+    }
+
+    /// Appends `chrom:start-end(strand)`.
+    @inlinable
+    public static func appendHeader(_ chrom: [UInt8], _ start: Int, _ end: Int, _ strand: Strand, to out: inout [UInt8]) {
+        out.append(contentsOf: chrom)
+        out.append(UInt8(ascii: ":")); appendDecimal(start, to: &out)
+        out.append(UInt8(ascii: "-")); appendDecimal(end, to: &out)
+        out.append(UInt8(ascii: "(")); out.append(strand.rawValue); out.append(UInt8(ascii: ")"))
+    }
+
+    /// Appends the decimal digits of `value`.
+    @inlinable
+    public static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")); appendDecimal(-value, to: &out); return }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var v = value, n = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            repeat { d[n] = UInt8(48 + v % 10); v /= 10; n += 1 } while v > 0
+            while n > 0 { n -= 1; out.append(d[n]) }
+        }
     }
 
     /// The 0/1 label rows (`peaks.count × cellTypes`), row-major.

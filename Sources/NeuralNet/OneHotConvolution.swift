@@ -4,9 +4,9 @@
 /// With one-hot input, a filter's response at a position is the sum of K weights, one per
 /// offset, picked by the code at that offset. The weights are laid out as a table
 /// `[offset][code][channel]` so that channels are contiguous: one lookup feeds a SIMD add across
-/// eight channels. Code rows 0...3 are the four one-hot channels; the `extraRows` closure-free
-/// convention adds row 4 = 0.25 × (sum of rows 0...3) (Basset's N, a column of 0.25s) and
-/// row 5 = 0 (an all-zero column).
+/// eight channels. Code rows 0...3 are the four one-hot channels, row 4 = 0.25 × (sum of rows
+/// 0...3) (Basset's N, a column of 0.25s) and row 5 = 0 (an all-zero column). Adjacent offsets
+/// are also pre-summed into a dinucleotide table, halving the lookups for plain sequences.
 ///
 /// The global max-pool means the backward pass touches only each channel's arg-max position.
 public struct OneHotConvolution: Sendable {
@@ -22,6 +22,10 @@ public struct OneHotConvolution: Sendable {
     public private(set) var table: [Float]
     /// `[paddedChannels]`.
     public private(set) var bias: [Float]
+    /// Dinucleotide table `[width/2][16][paddedChannels]`: row `4a+b` of pair j holds the
+    /// weights of base a at offset 2j plus base b at offset 2j+1 (empty unless 4 input channels
+    /// and an even width).
+    public private(set) var pairTable: [Float]
 
     public init(channels: Int, inputChannels: Int = 4, width: Int) {
         self.channels = channels
@@ -31,6 +35,8 @@ public struct OneHotConvolution: Sendable {
         self.paddedChannels = (channels + 7) / 8 * 8
         table = [Float](repeating: 0, count: width * codeRows * paddedChannels)
         bias = [Float](repeating: 0, count: paddedChannels)
+        pairTable = (inputChannels == 4 && width % 2 == 0)
+            ? [Float](repeating: 0, count: width / 2 * 16 * paddedChannels) : []
     }
 
     /// Loads PyTorch-layout weights `[C, inputChannels, 1, K]` and bias `[C]`.
@@ -52,6 +58,21 @@ public struct OneHotConvolution: Sendable {
             }
         }
         for c in 0..<C { bias[c] = b[c] }
+        if !pairTable.isEmpty {
+            table.withUnsafeBufferPointer { t in
+                pairTable.withUnsafeMutableBufferPointer { pt in
+                    for j in 0..<(K / 2) {
+                        for a in 0..<4 {
+                            for bb in 0..<4 {
+                                let dst = (j * 16 + a * 4 + bb) * Cp
+                                let ra = (2 * j * R + a) * Cp, rb = ((2 * j + 1) * R + bb) * Cp
+                                for c in 0..<Cp { pt[dst + c] = t[ra + c] + t[rb + c] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// Number of valid output positions for an input of `length`.
@@ -60,77 +81,129 @@ public struct OneHotConvolution: Sendable {
     /// Forward pass for one sequence of codes: the maximum over positions of each channel's
     /// pre-activation and its first arg-max position. `rowOffsets` is scratch of `length` Ints.
     /// ReLU after max-pool equals max-pool after ReLU, so callers apply `max(0, ·)` themselves.
+    ///
+    /// Sequences of plain bases use the dinucleotide table (half the lookups); sequences with an
+    /// N or a zero column use the per-base table.
     @inlinable
     public func forward(codes: UnsafePointer<UInt8>, length: Int,
                         maxima: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>,
                         rowOffsets: UnsafeMutablePointer<Int>) {
         let P = length - width + 1
         let Cp = paddedChannels
-        let K = width
-        let strideK = codeRows * Cp
-        for j in 0..<length { rowOffsets[j] = Int(codes[j]) * Cp }
-        table.withUnsafeBufferPointer { tb in
-            bias.withUnsafeBufferPointer { bb in
-                let t = UnsafeRawPointer(tb.baseAddress!)
-                let b = UnsafeRawPointer(bb.baseAddress!)
-                var g = 0
-                // Blocks of 32 channels: four SIMD8 accumulators held in registers.
-                while g + 32 <= Cp {
-                    let b0 = b.loadUnaligned(fromByteOffset: (g) * 4, as: SIMD8<Float>.self)
-                    let b1 = b.loadUnaligned(fromByteOffset: (g + 8) * 4, as: SIMD8<Float>.self)
-                    let b2 = b.loadUnaligned(fromByteOffset: (g + 16) * 4, as: SIMD8<Float>.self)
-                    let b3 = b.loadUnaligned(fromByteOffset: (g + 24) * 4, as: SIMD8<Float>.self)
-                    var m0 = SIMD8<Float>(repeating: -.infinity), m1 = m0, m2 = m0, m3 = m0
-                    var i0 = SIMD8<Int32>(repeating: 0), i1 = i0, i2 = i0, i3 = i0
-                    for p in 0..<P {
-                        var a0 = b0, a1 = b1, a2 = b2, a3 = b3
-                        var base = g * 4
-                        for k in 0..<K {
-                            let o = base + rowOffsets[p + k] * 4
-                            a0 += t.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
-                            a1 += t.loadUnaligned(fromByteOffset: o + 32, as: SIMD8<Float>.self)
-                            a2 += t.loadUnaligned(fromByteOffset: o + 64, as: SIMD8<Float>.self)
-                            a3 += t.loadUnaligned(fromByteOffset: o + 96, as: SIMD8<Float>.self)
-                            base += strideK * 4
-                        }
-                        let pp = Int32(p)
-                        i0.replace(with: pp, where: a0 .> m0); m0 = pointwiseMax(m0, a0)
-                        i1.replace(with: pp, where: a1 .> m1); m1 = pointwiseMax(m1, a1)
-                        i2.replace(with: pp, where: a2 .> m2); m2 = pointwiseMax(m2, a2)
-                        i3.replace(with: pp, where: a3 .> m3); m3 = pointwiseMax(m3, a3)
-                    }
-                    let mr = UnsafeMutableRawPointer(maxima + g)
-                    mr.storeBytes(of: m0, toByteOffset: 0, as: SIMD8<Float>.self)
-                    mr.storeBytes(of: m1, toByteOffset: 32, as: SIMD8<Float>.self)
-                    mr.storeBytes(of: m2, toByteOffset: 64, as: SIMD8<Float>.self)
-                    mr.storeBytes(of: m3, toByteOffset: 96, as: SIMD8<Float>.self)
-                    let ir = UnsafeMutableRawPointer(argmax + g)
-                    ir.storeBytes(of: i0, toByteOffset: 0, as: SIMD8<Int32>.self)
-                    ir.storeBytes(of: i1, toByteOffset: 32, as: SIMD8<Int32>.self)
-                    ir.storeBytes(of: i2, toByteOffset: 64, as: SIMD8<Int32>.self)
-                    ir.storeBytes(of: i3, toByteOffset: 96, as: SIMD8<Int32>.self)
-                    g += 32
+        var plain = !pairTable.isEmpty
+        if plain {
+            for j in 0..<length where codes[j] >= 4 { plain = false; break }
+        }
+        bias.withUnsafeBufferPointer { bb in
+            let b = UnsafeRawPointer(bb.baseAddress!)
+            if plain {
+                for q in 0..<(length - 1) { rowOffsets[q] = (Int(codes[q]) &* 4 &+ Int(codes[q + 1])) &* Cp &* 4 }
+                pairTable.withUnsafeBufferPointer { tb in
+                    OneHotConvolution.maxPool(table: UnsafeRawPointer(tb.baseAddress!), bias: b, terms: width / 2,
+                                              termStride: 16 * Cp * 4, offsets: rowOffsets, step: 2, positions: P,
+                                              paddedChannels: Cp, maxima: maxima, argmax: argmax)
                 }
-                // Remaining channels, eight at a time.
-                while g < Cp {
-                    let b0 = b.loadUnaligned(fromByteOffset: g * 4, as: SIMD8<Float>.self)
-                    var m0 = SIMD8<Float>(repeating: -.infinity)
-                    var i0 = SIMD8<Int32>(repeating: 0)
-                    for p in 0..<P {
-                        var a0 = b0
-                        var base = g * 4
-                        for k in 0..<K {
-                            a0 += t.loadUnaligned(fromByteOffset: base + rowOffsets[p + k] * 4, as: SIMD8<Float>.self)
-                            base += strideK * 4
-                        }
-                        i0.replace(with: Int32(p), where: a0 .> m0)
-                        m0 = pointwiseMax(m0, a0)
-                    }
-                    UnsafeMutableRawPointer(maxima + g).storeBytes(of: m0, as: SIMD8<Float>.self)
-                    UnsafeMutableRawPointer(argmax + g).storeBytes(of: i0, as: SIMD8<Int32>.self)
-                    g += 8
+            } else {
+                for j in 0..<length { rowOffsets[j] = Int(codes[j]) &* Cp &* 4 }
+                table.withUnsafeBufferPointer { tb in
+                    OneHotConvolution.maxPool(table: UnsafeRawPointer(tb.baseAddress!), bias: b, terms: width,
+                                              termStride: codeRows * Cp * 4, offsets: rowOffsets, step: 1, positions: P,
+                                              paddedChannels: Cp, maxima: maxima, argmax: argmax)
                 }
             }
+        }
+    }
+
+    /// The kernel: for every position p and channel c, `bias[c] + Σ_j table[j][off(p + j·step)][c]`,
+    /// reduced to its maximum and first arg-max. Blocks of 32 channels keep four SIMD8
+    /// accumulators in registers; the rest go 8 channels × 4 positions at a time, so there are
+    /// always four independent add chains in flight.
+    @inlinable @inline(__always)
+    static func maxPool(table t: UnsafeRawPointer, bias b: UnsafeRawPointer, terms: Int, termStride: Int,
+                        offsets: UnsafePointer<Int>, step: Int, positions P: Int, paddedChannels Cp: Int,
+                        maxima: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>) {
+        var g = 0
+        while g + 32 <= Cp {
+            let b0 = b.loadUnaligned(fromByteOffset: g * 4, as: SIMD8<Float>.self)
+            let b1 = b.loadUnaligned(fromByteOffset: g * 4 + 32, as: SIMD8<Float>.self)
+            let b2 = b.loadUnaligned(fromByteOffset: g * 4 + 64, as: SIMD8<Float>.self)
+            let b3 = b.loadUnaligned(fromByteOffset: g * 4 + 96, as: SIMD8<Float>.self)
+            var m0 = SIMD8<Float>(repeating: -.infinity), m1 = m0, m2 = m0, m3 = m0
+            var i0 = SIMD8<Int32>(repeating: 0), i1 = i0, i2 = i0, i3 = i0
+            let tg = t + g * 4
+            for p in 0..<P {
+                var a0 = b0, a1 = b1, a2 = b2, a3 = b3
+                var row = tg
+                var q = p
+                for _ in 0..<terms {
+                    let o = row + offsets[q]
+                    a0 += o.loadUnaligned(as: SIMD8<Float>.self)
+                    a1 += o.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+                    a2 += o.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self)
+                    a3 += o.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self)
+                    row += termStride
+                    q &+= step
+                }
+                let pp = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: p))
+                i0.replace(with: pp, where: a0 .> m0); m0 = pointwiseMax(m0, a0)
+                i1.replace(with: pp, where: a1 .> m1); m1 = pointwiseMax(m1, a1)
+                i2.replace(with: pp, where: a2 .> m2); m2 = pointwiseMax(m2, a2)
+                i3.replace(with: pp, where: a3 .> m3); m3 = pointwiseMax(m3, a3)
+            }
+            let mr = UnsafeMutableRawPointer(maxima + g)
+            mr.storeBytes(of: m0, toByteOffset: 0, as: SIMD8<Float>.self)
+            mr.storeBytes(of: m1, toByteOffset: 32, as: SIMD8<Float>.self)
+            mr.storeBytes(of: m2, toByteOffset: 64, as: SIMD8<Float>.self)
+            mr.storeBytes(of: m3, toByteOffset: 96, as: SIMD8<Float>.self)
+            let ir = UnsafeMutableRawPointer(argmax + g)
+            ir.storeBytes(of: i0, toByteOffset: 0, as: SIMD8<Int32>.self)
+            ir.storeBytes(of: i1, toByteOffset: 32, as: SIMD8<Int32>.self)
+            ir.storeBytes(of: i2, toByteOffset: 64, as: SIMD8<Int32>.self)
+            ir.storeBytes(of: i3, toByteOffset: 96, as: SIMD8<Int32>.self)
+            g += 32
+        }
+        while g < Cp {
+            let b0 = b.loadUnaligned(fromByteOffset: g * 4, as: SIMD8<Float>.self)
+            var m = SIMD8<Float>(repeating: -.infinity)
+            var idx = SIMD8<Int32>(repeating: 0)
+            let tg = t + g * 4
+            var p = 0
+            while p + 4 <= P {
+                var a0 = b0, a1 = b0, a2 = b0, a3 = b0
+                var row = tg
+                var q = p
+                for _ in 0..<terms {
+                    a0 += (row + offsets[q]).loadUnaligned(as: SIMD8<Float>.self)
+                    a1 += (row + offsets[q &+ 1]).loadUnaligned(as: SIMD8<Float>.self)
+                    a2 += (row + offsets[q &+ 2]).loadUnaligned(as: SIMD8<Float>.self)
+                    a3 += (row + offsets[q &+ 3]).loadUnaligned(as: SIMD8<Float>.self)
+                    row += termStride
+                    q &+= step
+                }
+                // Positions in order with a strict comparison: the first maximum wins, as PyTorch.
+                let pp = Int32(truncatingIfNeeded: p)
+                idx.replace(with: SIMD8(repeating: pp), where: a0 .> m); m = pointwiseMax(m, a0)
+                idx.replace(with: SIMD8(repeating: pp &+ 1), where: a1 .> m); m = pointwiseMax(m, a1)
+                idx.replace(with: SIMD8(repeating: pp &+ 2), where: a2 .> m); m = pointwiseMax(m, a2)
+                idx.replace(with: SIMD8(repeating: pp &+ 3), where: a3 .> m); m = pointwiseMax(m, a3)
+                p += 4
+            }
+            while p < P {
+                var a0 = b0
+                var row = tg
+                var q = p
+                for _ in 0..<terms {
+                    a0 += (row + offsets[q]).loadUnaligned(as: SIMD8<Float>.self)
+                    row += termStride
+                    q &+= step
+                }
+                idx.replace(with: SIMD8(repeating: Int32(truncatingIfNeeded: p)), where: a0 .> m)
+                m = pointwiseMax(m, a0)
+                p += 1
+            }
+            UnsafeMutableRawPointer(maxima + g).storeBytes(of: m, as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(argmax + g).storeBytes(of: idx, as: SIMD8<Int32>.self)
+            g += 8
         }
     }
 

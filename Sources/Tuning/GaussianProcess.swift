@@ -35,6 +35,8 @@ public struct GPPriors: Sendable {
     public var noiseSigma: Double = 2
     public var meanSigma: Double = 2
     public var lengthscaleBounds: (Double, Double) = (0.005, 100)
+    /// Data-dependent lower bound on length-scales: factor × n^(−1/D) (n points, D dimensions).
+    public var minLengthscaleSpacingFactor = 0.5
     public var signalBounds: (Double, Double) = (0.05, 20)
     public var noiseBounds: (Double, Double) = (1e-6, 1.0)
     public var meanBounds: (Double, Double) = (-5, 5)
@@ -199,7 +201,10 @@ public final class GaussianProcess {
         var sqDiff = [[Double]]()
         sqDiff.reserveCapacity(n * (n - 1) / 2)
         for i in 0..<n { for j in 0..<i { sqDiff.append((0..<D).map { let t = inputs[i][$0] - inputs[j][$0]; return t * t }) } }
-        let lower = [Double](repeating: log(pr.lengthscaleBounds.0), count: D)
+        // Features shorter than about half the typical spacing of n points in D dimensions cannot be
+        // resolved; forbidding them keeps a few points from being "explained" by one wiggly axis.
+        let minLengthscale = max(pr.lengthscaleBounds.0, pr.minLengthscaleSpacingFactor * pow(Double(n), -1.0 / Double(D)))
+        let lower = [Double](repeating: log(minLengthscale), count: D)
             + [log(pr.signalBounds.0), log(pr.noiseBounds.0), pr.meanBounds.0]
         let upper = [Double](repeating: log(pr.lengthscaleBounds.1), count: D)
             + [log(pr.signalBounds.1), log(pr.noiseBounds.1), pr.meanBounds.1]

@@ -374,6 +374,9 @@ public final class Tuner {
         let data = try completedData(warp: outputWarping)
         let fitSeed = Xoshiro256.derive(seed: state.seed, stream: 0xF17, UInt64(index))
         let gp = try GaussianProcess.fit(inputs: data.x, targets: data.y, restarts: fitRestarts, seed: fitSeed)
+        if ProcessInfo.processInfo.environment["SIGTFB_TUNE_DEBUG"] != nil {
+            FileHandle.standardError.write(Data("fit n=\(data.y.count) lengthscales=\(gp.hyper.logLengthscales.map { exp($0) }) signal=\(exp(gp.hyper.logSignalVariance)) noise=\(exp(gp.hyper.logNoiseVariance)) mean=\(gp.hyper.mean)\n".utf8))
+        }
         let noisy = exp(gp.hyper.logNoiseVariance) > 0.01
         var incumbents = [data.y.max()!]
         if noisy {

@@ -5,6 +5,7 @@ enum CommandRegistry {
     static let all: [ParsableCommand.Type] = [
         TrainStage1Command.self,
         EvaluateCommand.self,
+        BenchCommand.self,
         TuneCommand.self,
         PreprocessCommand.self,
     ]

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import SigTFB
 
 /// `sigtfb` — cell-type specific DNA signatures of transcription-factor binding.
@@ -7,5 +8,21 @@ struct SigTFBCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sigtfb",
         abstract: "Find cell-type specific DNA signatures of TF binding from ChIP-seq peaks.",
+        version: SigTFBVersion.current,
         subcommands: CommandRegistry.all)
+
+    /// Usage errors exit with 2 (ArgumentParser's default is 64), data errors with 1.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }

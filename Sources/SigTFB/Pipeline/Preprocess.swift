@@ -195,13 +195,29 @@ public struct Preprocessor {
         log("genome \(o.genomePath): \(genome.names.count) sequences, \(genome.lengths.reduce(0, +)) bp\(genome.isCompressed ? " (compressed, streamed)" : "")")
 
         // Read peaks.
+        // Parsed in parallel, each file with its own chromosome table, then renumbered.
+        var parsed = [Swift.Result<([PeakRecord], ChromosomeNames), Error>](repeating: .failure(GenomicsError("not read")), count: files.count)
+        let readSummit = o.center == .summit
+        parsed.withUnsafeMutableBufferPointer { slots in
+            nonisolated(unsafe) let out = slots
+            DispatchQueue.concurrentPerform(iterations: files.count) { i in
+                out[i] = Swift.Result {
+                    var local = ChromosomeNames()
+                    let peaks = try PeakFileParser.parse(path: files[i].path, names: &local, readSummit: readSummit)
+                    return (peaks, local)
+                }
+            }
+        }
         var names = ChromosomeNames()
         var peakSets = [[PeakRecord]]()
-        for f in files {
-            let peaks = try PeakFileParser.parse(path: f.path, names: &names, readSummit: o.center == .summit)
-            guard !peaks.isEmpty else { throw GenomicsError(file: f.path, "no peaks (empty file)") }
+        for (i, r) in parsed.enumerated() {
+            var (peaks, local) = try r.get()
+            guard !peaks.isEmpty else { throw GenomicsError(file: files[i].path, "no peaks (empty file)") }
+            let remap = local.names.map { names.id(for: $0) }
+            for k in peaks.indices { peaks[k].chrom = remap[Int(peaks[k].chrom)] }
             peakSets.append(peaks)
         }
+        parsed = []
         summary.peaksPerCellType = peakSets.map(\.count)
         lap("read peaks")
         log("read \(files.count) cell types (\(cellTypes.joined(separator: ", "))): \(summary.peaksPerCellType.reduce(0, +)) peaks")
@@ -325,17 +341,25 @@ public struct Preprocessor {
         summary.validCount = split.valid.count
         summary.testCount = split.test.count
 
-        let all = EncodedSequences(length: L, codes: codes)
-        let labels = LabelMatrix(columns: cellTypes.count, values: ActivityTable.labels(features, cellTypes: cellTypes.count))
-        let headers = split.test.map {
-            ActivityTable.header(chrom: genome.names[features[$0].chrom], start: features[$0].start,
-                                 end: features[$0].end, strand: features[$0].strand)
+        let labelValues = ActivityTable.labels(features, cellTypes: cellTypes.count)
+        let C = cellTypes.count
+        func sequences(_ rows: [Int]) -> EncodedSequences {
+            EncodedSequences(length: L, codes: Self.gather(codes, width: L, rows: rows))
+        }
+        func labels(_ rows: [Int]) -> LabelMatrix {
+            LabelMatrix(columns: C, values: Self.gather(labelValues, width: C, rows: rows))
+        }
+        let chromBytesH = genome.names.map { Array($0.utf8) }
+        let headers = split.test.map { i -> String in
+            var h = [UInt8]()
+            ActivityTable.appendHeader(chromBytesH[features[i].chrom], features[i].start, features[i].end, features[i].strand, to: &h)
+            return String(decoding: h, as: UTF8.self)
         }
         let dataset = BassetDataset(
-            trainIn: all.subset(split.train), trainOut: labels.subset(split.train),
-            validIn: split.valid.isEmpty ? nil : all.subset(split.valid),
-            validOut: split.valid.isEmpty ? nil : labels.subset(split.valid),
-            testIn: all.subset(split.test), testOut: labels.subset(split.test),
+            trainIn: sequences(split.train), trainOut: labels(split.train),
+            validIn: split.valid.isEmpty ? nil : sequences(split.valid),
+            validOut: split.valid.isEmpty ? nil : labels(split.valid),
+            testIn: sequences(split.test), testOut: labels(split.test),
             testHeaders: headers, targetLabels: cellTypes)
         summary.mergedFeatures = features.count
         log("split: \(split.train.count) train, \(split.valid.count) valid, \(split.test.count) test "
@@ -345,11 +369,12 @@ public struct Preprocessor {
         let act = ActivityTable.tableText(features, chromNames: genome.names, cellTypes: cellTypes)
         var fasta: [UInt8]? = nil
         if o.fastaOutputPath != nil {
+            let chromBytes = genome.names.map { Array($0.utf8) }
             var t = [UInt8]()
             t.reserveCapacity(features.count * (L + 30))
             for (i, f) in features.enumerated() {
                 t.append(UInt8(ascii: ">"))
-                t.append(contentsOf: ActivityTable.header(chrom: genome.names[f.chrom], start: f.start, end: f.end, strand: f.strand).utf8)
+                ActivityTable.appendHeader(chromBytes[f.chrom], f.start, f.end, f.strand, to: &t)
                 t.append(0x0A)
                 t.append(contentsOf: lettersKept[(i * L)..<((i + 1) * L)])
                 t.append(0x0A)
@@ -405,6 +430,19 @@ public struct Preprocessor {
             out.append((String(f[0]), len, lineNo))
         }
         guard !out.isEmpty else { throw GenomicsError(file: path, "no chromosome sizes (empty file)") }
+        return out
+    }
+
+    /// Rows `rows` of a row-major `width`-column byte matrix.
+    static func gather(_ values: [UInt8], width: Int, rows: [Int]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: rows.count * width)
+        values.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for (k, r) in rows.enumerated() {
+                    (dst.baseAddress! + k * width).update(from: src.baseAddress! + r * width, count: width)
+                }
+            }
+        }
         return out
     }
 

@@ -1,0 +1,156 @@
+import Foundation
+import Genomics
+import NeuralNet
+import Storage
+import Tuning
+
+/// Options shared by `sigtfb stage1` and `sigtfb stage2`.
+public struct PipelineOptions: Sendable {
+    public var tf: String
+    public var ab: String
+    public var chipData: String
+    public var hyperparameterPath: String
+    public var saveModelPath: String
+    public var trials = 15
+    public var objective: TuningObjective = .auprc
+    public var seed: UInt64 = 12345
+    public var threads = Parallel.availableCores
+    /// Early stopping inside a trial: epochs without improvement of the validation objective (0 = off).
+    public var patience = 10
+    /// Stop a trial whose best-so-far curve is below the best trial's by more than `curveMargin`
+    /// (checked from epoch `curveMinEpochs` on).
+    public var curveRule = true
+    public var curveMargin = 0.05
+    public var curveMinEpochs = 10
+    /// Caps `num_epochs` of every trial and of the final run (a reduced budget; nil = the search space's).
+    public var maxEpochs: Int?
+    public var validationFraction = 0.2
+    public var bootstrapReplicates = 2000
+    public var encoding: CellTypeEncoding = .oneHotHalfNotTold
+
+    public init(tf: String, ab: String, chipData: String, hyperparameterPath: String, saveModelPath: String) {
+        self.tf = tf; self.ab = ab; self.chipData = chipData
+        self.hyperparameterPath = hyperparameterPath; self.saveModelPath = saveModelPath
+    }
+}
+
+/// The learning curves of completed trials (for the cross-trial stop rule), saved beside the tuner state.
+struct CurveStore: Codable {
+    /// trial index → best-so-far validation objective after each epoch.
+    var curves: [String: [Double]] = [:]
+
+    static func load(_ path: String) -> CurveStore {
+        guard let d = FileManager.default.contents(atPath: path), let s = try? JSONDecoder().decode(CurveStore.self, from: d) else { return CurveStore() }
+        return s
+    }
+    func save(_ path: String) throws { try AtomicFile.write(try Stage1Outputs.jsonEncoder().encode(self), to: path) }
+
+    /// The best-so-far value at `epoch` (1-based) of the completed trial with the highest final value.
+    func bestCurveValue(at epoch: Int) -> Double? {
+        guard let best = curves.values.max(by: { ($0.last ?? -1) < ($1.last ?? -1) }), !best.isEmpty else { return nil }
+        return best[min(epoch, best.count) - 1]
+    }
+}
+
+/// Shared machinery: the resumable ask/tell loop, the original's output files.
+enum TuningLoop {
+    struct TrialOutcome {
+        var value: Double
+        var curve: [Double]
+        var bestEpoch: Int
+        var stopped: String?
+        var seconds: Double
+    }
+
+    /// Runs trials until `options.trials` have been asked and answered; resumes from the state file.
+    /// Returns the tuner and per-trial notes (best epoch, early stop).
+    static func run(space: SearchSpace, options o: PipelineOptions, stage: Int, log: @escaping (String) -> Void,
+                    trial: (Trial, _ shouldStop: @escaping (Int, Double) -> Bool) throws -> TrialOutcome) throws -> (Tuner, [Int: TrialNote]) {
+        let dir = o.hyperparameterPath
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let stateURL = URL(fileURLWithPath: (dir as NSString).appendingPathComponent("tuning-state.json"))
+        let curvesPath = (dir as NSString).appendingPathComponent("curves.json")
+        let notesPath = (dir as NSString).appendingPathComponent("trial-notes.json")
+        let tuner: Tuner
+        if FileManager.default.fileExists(atPath: stateURL.path) {
+            tuner = try Tuner.resume(stateURL: stateURL)
+            guard tuner.space == space else {
+                throw PipelineError("\(stateURL.path): the saved tuning state is for a different search space; use another --hyperparameter-path")
+            }
+            guard tuner.seed == o.seed else {
+                throw PipelineError("\(stateURL.path): the saved tuning state was started with --seed \(tuner.seed), not \(o.seed)")
+            }
+            log("resuming stage-\(stage) tuning: \(tuner.trials.filter { $0.status != .pending }.count) trials done")
+        } else {
+            tuner = try Tuner(space: space, seed: o.seed, direction: .maximize, stateURL: stateURL)
+        }
+        var curves = CurveStore.load(curvesPath)
+        var notes: [Int: TrialNote] = [:]
+        if let d = FileManager.default.contents(atPath: notesPath), let n = try? JSONDecoder().decode([String: TrialNote].self, from: d) {
+            for (k, v) in n { if let i = Int(k) { notes[i] = v } }
+        }
+        while true {
+            // A trial left pending by an interrupted run is re-run (deterministic) before new ones.
+            let pending = tuner.trials.filter { $0.status == .pending }
+            let next: Trial
+            if let p = pending.first { next = p }
+            else if tuner.trials.count < o.trials { next = try tuner.ask(count: 1)[0] }
+            else { break }
+            log("trial \(next.index + 1)/\(o.trials): " + space.parameters.map { "\($0.name)=\(next.parameters[$0.name]?.description ?? "?")" }.joined(separator: " "))
+            let snapshot = curves
+            let rule: (Int, Double) -> Bool = { epoch, bestSoFar in
+                guard o.curveRule, epoch >= o.curveMinEpochs, let b = snapshot.bestCurveValue(at: epoch) else { return false }
+                return bestSoFar < b - o.curveMargin
+            }
+            do {
+                let out = try trial(next, rule)
+                try tuner.tell(trial: next.index, value: out.value)
+                curves.curves[String(next.index)] = out.curve
+                notes[next.index] = TrialNote(bestEpoch: out.bestEpoch, epochsRun: out.curve.count, stopped: out.stopped, seconds: out.seconds)
+                log(String(format: "trial %d: validation %@ %.4f (best epoch %d of %d run%@, %.1f s)", next.index + 1, o.objective.rawValue,
+                           out.value, out.bestEpoch, out.curve.count, out.stopped.map { ", stopped by \($0)" } ?? "", out.seconds))
+            } catch let e as TrainingDiverged {
+                try tuner.fail(trial: next.index, reason: e.description)
+                notes[next.index] = TrialNote(bestEpoch: 0, epochsRun: e.epoch, stopped: "diverged", seconds: 0)
+                log("trial \(next.index + 1): failed: \(e.description)")
+            }
+            try curves.save(curvesPath)
+            var enc: [String: TrialNote] = [:]
+            for (k, v) in notes { enc[String(k)] = v }
+            try AtomicFile.write(try Stage1Outputs.jsonEncoder().encode(enc), to: notesPath)
+        }
+        return (tuner, notes)
+    }
+
+    /// `hyperparameters.txt` (first line `OBJECTIVE,value`, then `name,value`) and `dataframe.csv`.
+    static func writeOriginalOutputs(tuner: Tuner, best: Trial, objective: TuningObjective, notes: [Int: TrialNote], dir: String) throws {
+        var txt = "\(objective.rawValue.uppercased()),\(best.value!)\n"
+        for p in tuner.space.parameters { txt += "\(p.name),\(best.parameters[p.name]!.description)\n" }
+        try AtomicFile.write(txt, to: (dir as NSString).appendingPathComponent("hyperparameters.txt"))
+        let table = tuner.csvTable().split(separator: "\n", omittingEmptySubsequences: false)
+        var csv = ""
+        for (i, line) in table.enumerated() where !line.isEmpty {
+            if i == 0 { csv += line + ",best_epoch,epochs_run,stopped_early,seconds\n"; continue }
+            let idx = Int(line.split(separator: ",").first ?? "") ?? -1
+            let n = notes[idx]
+            csv += line + ",\(n.map { String($0.bestEpoch) } ?? ""),\(n.map { String($0.epochsRun) } ?? ""),\(n?.stopped ?? ""),\(n.map { String(format: "%.2f", $0.seconds) } ?? "")\n"
+        }
+        try AtomicFile.write(csv, to: (dir as NSString).appendingPathComponent("dataframe.csv"))
+    }
+
+    static func int(_ t: Trial, _ k: String) -> Int { Int(t.parameters[k]!.doubleValue!) }
+    static func double(_ t: Trial, _ k: String) -> Double { t.parameters[k]!.doubleValue! }
+}
+
+public struct TrialNote: Codable, Sendable {
+    public var bestEpoch: Int
+    public var epochsRun: Int
+    public var stopped: String?
+    public var seconds: Double
+    enum CodingKeys: String, CodingKey { case bestEpoch = "best_epoch", epochsRun = "epochs_run", stopped, seconds }
+}
+
+public struct PipelineError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ m: String) { description = m }
+}

@@ -1,0 +1,28 @@
+import ArgumentParser
+import Foundation
+import NeuralNet
+import SigTFB
+
+/// Measure stage-1 training and inference throughput on random data (what `make bench` runs).
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Print stage-1 training/inference throughput as JSON (release builds only are meaningful).")
+
+    @Option(help: "Worker threads (default: all cores).")
+    var threads: Int?
+
+    @Option(help: "Seconds to time each configuration.")
+    var seconds: Double = 2
+
+    @Option(help: "Training sequences held in memory while measuring (peak RSS is reported).")
+    var held: Int = 1_000_000
+
+    func run() throws {
+        let report = SpeedBenchmark.run(threads: threads ?? Parallel.availableCores, seconds: seconds,
+                                        heldSequences: held, log: CLI.log)
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys]
+        print(String(decoding: try e.encode(report), as: UTF8.self))
+    }
+}
