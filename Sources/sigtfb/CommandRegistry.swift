@@ -8,5 +8,8 @@ enum CommandRegistry {
         BenchCommand.self,
         TuneCommand.self,
         PreprocessCommand.self,
+        MotifsCommand.self,
+        Stage1PipelineCommand.self,
+        Stage2PipelineCommand.self,
     ]
 }

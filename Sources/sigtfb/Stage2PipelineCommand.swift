@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import NeuralNet
+import SigTFB
+
+struct Stage2PipelineCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stage2",
+        abstract: "Tune, train and test Net_Stage2 and compute the TF-AB's signature (the original's stage2_pipeline.py).",
+        discussion: """
+            Bayesian optimisation over the original stage-2 search space on a seeded 80/20 split of the \
+            training set; the final model is trained on the whole training set and evaluated on every \
+            (test sequence, cell type) pair told and not told. Writes hyperparameters.txt, dataframe.csv, \
+            tuning-state.json (rerunning resumes) and SAVE-MODEL-PATH/TF/AB/TF.AB.safetensors (+ .json), \
+            metrics.json, signature.json, signature.tsv.
+            """)
+    @OptionGroup var args: PipelineArguments
+    @Option(name: .customLong("model-stage1-path"), help: "Stage-1 checkpoint (.safetensors with its .json sidecar).")
+    var modelStage1Path: String
+    @Option(help: "Cell-type encoding: E (one-hot, half of each batch not told; default), C (one-hot only), null controls A (random vector per cell type), B (one shared random vector), D (random vector per instance).")
+    var encoding: CellTypeEncoding = .oneHotHalfNotTold
+    @Option(help: "Bootstrap replicates for the 95 % intervals.")
+    var bootstrap: Int = 2000
+
+    func validate() throws {
+        guard bootstrap >= 1 else { throw ValidationError("--bootstrap must be at least 1") }
+    }
+
+    func run() throws {
+        try CLI.guarded {
+            var o = args.options
+            o.encoding = encoding
+            o.bootstrapReplicates = bootstrap
+            let r = try Stage2Pipeline.run(options: o, stage1Path: modelStage1Path, log: CLI.log)
+            let m = r.signature.macro
+            print(String(format: "%@.%@ signature: macro ΔAUROC %.4f [%.4f, %.4f]  p = %.3g  (AUROC told %.4f, not told %.4f)",
+                         args.tf, args.ab, m.deltaAUROC, m.ci[0], m.ci[1], m.pValue, m.aurocTold, m.aurocNotTold))
+            for name in r.signature.cellTypes {
+                let c = r.signature.perCellType[name]!
+                print(String(format: "  %@: AUROC told %.4f  not told %.4f  Δ %.4f  p = %.3g  (stage 1 %@)", name, c.aurocTold, c.aurocNotTold,
+                             c.deltaAUROC, c.pValue, c.stage1AUROC.map { String(format: "%.4f", $0) } ?? "NaN"))
+            }
+            print(String(format: "best trial %d (validation %@ %.4f); wrote %@ (%.1f s)", r.best.index + 1, args.objective.rawValue,
+                         r.best.value ?? 0, r.modelPath, r.seconds))
+        }
+    }
+}
