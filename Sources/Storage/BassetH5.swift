@@ -25,6 +25,16 @@ public enum BassetH5 {
     /// Rows decoded per HDF5 read: bounds the float buffer whatever the file size.
     static let blockRows = 4096
 
+    /// Base code of a column from its four channel classes (2 bits each: 0 zero, 1 one,
+    /// 2 quarter, 3 other), 255 when the column is not a valid one-hot column.
+    static let columnCode: [UInt8] = {
+        var t = [UInt8](repeating: 255, count: 256)
+        for c in 0..<4 { t[1 << (2 * c)] = UInt8(c) }   // one 1, three 0s
+        t[0b10_10_10_10] = BaseCode.n                    // four 0.25s
+        t[0] = BaseCode.zero                             // four 0s
+        return t
+    }()
+
     /// Reads a whole file; sequences become one byte per base.
     public static func read(path: String) throws -> BassetDataset {
         try readWithReport(path: path).dataset
@@ -112,47 +122,45 @@ public enum BassetH5 {
         while first < n {
             let rows = min(block, n - first)
             try file.readRawRows(name, firstRow: first, rowCount: rows, into: raw)
-            // Classify each column by its four channel values: 0 = zero, 1 = one, 2 = quarter, 3 = other.
-            func classOf(_ r: Int, _ c: Int, _ p: Int) -> Int {
-                let idx = (r * 4 + c) * L + p
+            // Classify every value once into 0 = zero, 1 = one, 2 = quarter, 3 = other, then read
+            // each column's four classes as one 8-bit pattern.
+            let count = rows * 4 * L
+            var classes = [UInt8](repeating: 3, count: count)
+            classes.withUnsafeMutableBufferPointer { cl in
                 switch type {
                 case .float(2):
-                    let bits = raw.load(fromByteOffset: idx * 2, as: UInt16.self) & 0x7FFF
-                    return bits == 0 ? 0 : bits == 0x3C00 ? 1 : bits == 0x3400 ? 2 : 3
+                    let v = raw.assumingMemoryBound(to: UInt16.self)
+                    for i in 0..<count {
+                        let bits = v[i] & 0x7FFF
+                        cl[i] = bits == 0 ? 0 : bits == 0x3C00 ? 1 : bits == 0x3400 ? 2 : 3
+                    }
                 case .float(4):
-                    let v = raw.load(fromByteOffset: idx * 4, as: Float.self)
-                    return v == 0 ? 0 : v == 1 ? 1 : v == 0.25 ? 2 : 3
+                    let v = raw.assumingMemoryBound(to: Float.self)
+                    for i in 0..<count { cl[i] = v[i] == 0 ? 0 : v[i] == 1 ? 1 : v[i] == 0.25 ? 2 : 3 }
                 case .float(8):
-                    let v = raw.load(fromByteOffset: idx * 8, as: Double.self)
-                    return v == 0 ? 0 : v == 1 ? 1 : v == 0.25 ? 2 : 3
+                    let v = raw.assumingMemoryBound(to: Double.self)
+                    for i in 0..<count { cl[i] = v[i] == 0 ? 0 : v[i] == 1 ? 1 : v[i] == 0.25 ? 2 : 3 }
                 default:
-                    let v = raw.load(fromByteOffset: idx, as: UInt8.self)
-                    return v == 0 ? 0 : v == 1 ? 1 : 3
+                    let v = raw.assumingMemoryBound(to: UInt8.self)
+                    for i in 0..<count { cl[i] = v[i] == 0 ? 0 : v[i] == 1 ? 1 : 3 }
                 }
             }
-            for r in 0..<rows {
-                let seq = first + r
-                for p in 0..<L {
-                    var ones = 0, quarters = 0, zeros = 0, hot = 0
-                    for c in 0..<4 {
-                        switch classOf(r, c, p) {
-                        case 0: zeros += 1
-                        case 1: ones += 1; hot = c
-                        case 2: quarters += 1
-                        default: break
+            try classes.withUnsafeBufferPointer { cl in
+                try codes.withUnsafeMutableBufferPointer { out in
+                    for r in 0..<rows {
+                        let seq = first + r
+                        let base = r * 4 * L
+                        for p in 0..<L {
+                            let pattern = Int(cl[base + p]) | Int(cl[base + L + p]) << 2
+                                | Int(cl[base + 2 * L + p]) << 4 | Int(cl[base + 3 * L + p]) << 6
+                            let code = BassetH5.columnCode[pattern]
+                            if code == 255 {
+                                throw HDF5Error("\(file.path): dataset '\(name)': sequence \(seq), position \(p) is not one-hot (expected one 1 and three 0s, four 0.25s or four 0s)")
+                            }
+                            if code == BaseCode.n { quarter += 1 } else if code == BaseCode.zero { zero += 1 }
+                            out[seq * L + p] = code
                         }
                     }
-                    let code: UInt8
-                    if ones == 1 && zeros == 3 {
-                        code = UInt8(hot)
-                    } else if quarters == 4 {
-                        code = BaseCode.n; quarter += 1
-                    } else if zeros == 4 {
-                        code = BaseCode.zero; zero += 1
-                    } else {
-                        throw HDF5Error("\(file.path): dataset '\(name)': sequence \(seq), position \(p) is not one-hot (expected one 1 and three 0s, four 0.25s or four 0s)")
-                    }
-                    codes[seq * L + p] = code
                 }
             }
             first += rows
@@ -202,29 +210,33 @@ public enum BassetH5 {
             let half = HDF5File.halfFloatType()
             defer { H5Tclose(half) }
             // Bit patterns of 0, 1 and 0.25 in IEEE half precision.
-            let table: [[UInt16]] = [[0x3C00, 0, 0, 0], [0, 0x3C00, 0, 0], [0, 0, 0x3C00, 0], [0, 0, 0, 0x3C00],
-                                     [0x3400, 0x3400, 0x3400, 0x3400], [0, 0, 0, 0]]
+            let table: [UInt16] = [0x3C00, 0, 0, 0, 0, 0x3C00, 0, 0, 0, 0, 0x3C00, 0, 0, 0, 0, 0x3C00,
+                                   0x3400, 0x3400, 0x3400, 0x3400, 0, 0, 0, 0]
             try file.writeRows(name, shape: shape, fileType: half, memType: half, bytesPerRow: 4 * L * 2) { first, n, buf in
                 let out = buf.assumingMemoryBound(to: UInt16.self)
                 x.codes.withUnsafeBufferPointer { codes in
-                    for r in 0..<n {
-                        for p in 0..<L {
-                            let t = table[Int(codes[(first + r) * L + p])]
-                            for c in 0..<4 { out[(r * 4 + c) * L + p] = t[c] }
+                    table.withUnsafeBufferPointer { t in
+                        for r in 0..<n {
+                            for p in 0..<L {
+                                let row = Int(codes[(first + r) * L + p]) * 4
+                                for c in 0..<4 { out[(r * 4 + c) * L + p] = t[row + c] }
+                            }
                         }
                     }
                 }
             }
         case .float32:
-            let table: [[Float]] = [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1], [0.25, 0.25, 0.25, 0.25], [0, 0, 0, 0]]
+            let table: [Float] = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0.25, 0.25, 0.25, 0.25, 0, 0, 0, 0]
             try file.writeRows(name, shape: shape, fileType: sigtfb_h5t_ieee_f32le(), memType: sigtfb_h5t_native_float(),
                                bytesPerRow: 4 * L * 4) { first, n, buf in
                 let out = buf.assumingMemoryBound(to: Float.self)
                 x.codes.withUnsafeBufferPointer { codes in
-                    for r in 0..<n {
-                        for p in 0..<L {
-                            let t = table[Int(codes[(first + r) * L + p])]
-                            for c in 0..<4 { out[(r * 4 + c) * L + p] = t[c] }
+                    table.withUnsafeBufferPointer { t in
+                        for r in 0..<n {
+                            for p in 0..<L {
+                                let row = Int(codes[(first + r) * L + p]) * 4
+                                for c in 0..<4 { out[(r * 4 + c) * L + p] = t[row + c] }
+                            }
                         }
                     }
                 }

@@ -6,6 +6,7 @@ enum CommandRegistry {
         TrainStage1Command.self,
         EvaluateCommand.self,
         BenchCommand.self,
+        PredictCommand.self,
         TuneCommand.self,
         PreprocessCommand.self,
         MotifsCommand.self,
