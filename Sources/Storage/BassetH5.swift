@@ -54,6 +54,15 @@ public enum BassetH5 {
             throw HDF5Error("\(path): dataset 'target_labels' has duplicate names: \(labels)")
         }
 
+        // Estimate the memory of the decoded data before reading it: one byte per base plus the
+        // decoding buffers and labels.
+        var estimate: UInt64 = 64 << 20
+        for prefix in ["train", "valid", "test"] where file.contains("\(prefix)_in") {
+            let shape = try file.info("\(prefix)_in").shape
+            estimate += UInt64(shape.reduce(1, *) / 4) + UInt64(shape.first ?? 0) * UInt64(labels.count)
+        }
+        try MemoryBudget.check(estimate, what: "\(path)")
+
         func split(_ prefix: String) throws -> (EncodedSequences, LabelMatrix) {
             let (seqs, q, z, type) = try readSequences(file, "\(prefix)_in")
             report.quarterNs[prefix] = q

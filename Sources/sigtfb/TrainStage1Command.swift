@@ -77,12 +77,13 @@ struct TrainStage1Command: ParsableCommand {
             hp.convStd = convStd; hp.linearStd = linearStd
             hp.sampler = sampler; hp.loss = loss; hp.seed = seed; hp.validationFraction = validationFraction
             let threads = self.threads ?? Parallel.availableCores
+            let lock = try OutputLock(directory: out)
+            defer { lock.release() }
             let (dataset, report) = try BassetH5.readWithReport(path: chipData)
             CLI.log("read \(chipData): \(dataset.trainIn.count) training, \(dataset.testIn.count) test sequences of length \(dataset.sequenceLength), cell types \(dataset.targetLabels.joined(separator: ", "))"
                     + ((report.quarterNs.values.reduce(0, +) + report.zeroNs.values.reduce(0, +)) > 0
                        ? "; \(report.quarterNs.values.reduce(0, +) + report.zeroNs.values.reduce(0, +)) N positions" : ""))
             let result = try Stage1Training.run(dataset: dataset, hyperparameters: hp, threads: threads, log: CLI.log)
-            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             let modelPath = (out as NSString).appendingPathComponent("model.safetensors")
             try Stage1Checkpoint.save(result.model, cellTypes: dataset.targetLabels, hyperparameters: hp,
                                       trainingData: .init(file: chipData, sha256: Stage1Checkpoint.fingerprint(dataset),

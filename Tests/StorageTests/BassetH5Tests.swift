@@ -92,3 +92,23 @@ final class BassetH5Tests: XCTestCase {
         }
     }
 }
+
+final class OutputLockTests: XCTestCase {
+    func testSecondLockOnTheSameDirectoryIsRefusedAndReleasedLockCanBeRetaken() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sigtfb-lock-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let first = try OutputLock(directory: dir)
+        XCTAssertThrowsError(try OutputLock(directory: dir)) { e in
+            XCTAssertTrue("\(e)".contains("another sigtfb run is writing to this directory"), "\(e)")
+        }
+        first.release()
+        XCTAssertNoThrow(try OutputLock(directory: dir))
+    }
+
+    func testMemoryBudgetRefusesAbsurdSizes() {
+        XCTAssertThrowsError(try MemoryBudget.check(UInt64(1) << 60, what: "big.h5")) { e in
+            XCTAssertTrue("\(e)".contains("big.h5 needs about"), "\(e)")
+        }
+        XCTAssertNoThrow(try MemoryBudget.check(1 << 20, what: "small.h5"))
+    }
+}
