@@ -117,7 +117,8 @@ public struct OneHotConvolution: Sendable {
     /// The kernel: for every position p and channel c, `bias[c] + Σ_j table[j][off(p + j·step)][c]`,
     /// reduced to its maximum and first arg-max. Blocks of 32 channels keep four SIMD8
     /// accumulators in registers; the rest go 8 channels × 4 positions at a time, so there are
-    /// always four independent add chains in flight.
+    /// always four independent add chains in flight. One comparison mask updates both the maximum
+    /// and its position (a blend, no call: `pointwiseMax` is not inlined on every toolchain).
     @inlinable @inline(__always)
     static func maxPool(table t: UnsafeRawPointer, bias b: UnsafeRawPointer, terms: Int, termStride: Int,
                         offsets: UnsafePointer<Int>, step: Int, positions P: Int, paddedChannels Cp: Int,
@@ -145,10 +146,10 @@ public struct OneHotConvolution: Sendable {
                     q &+= step
                 }
                 let pp = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: p))
-                i0.replace(with: pp, where: a0 .> m0); m0 = pointwiseMax(m0, a0)
-                i1.replace(with: pp, where: a1 .> m1); m1 = pointwiseMax(m1, a1)
-                i2.replace(with: pp, where: a2 .> m2); m2 = pointwiseMax(m2, a2)
-                i3.replace(with: pp, where: a3 .> m3); m3 = pointwiseMax(m3, a3)
+                let g0 = a0 .> m0; i0.replace(with: pp, where: g0); m0.replace(with: a0, where: g0)
+                let g1 = a1 .> m1; i1.replace(with: pp, where: g1); m1.replace(with: a1, where: g1)
+                let g2 = a2 .> m2; i2.replace(with: pp, where: g2); m2.replace(with: a2, where: g2)
+                let g3 = a3 .> m3; i3.replace(with: pp, where: g3); m3.replace(with: a3, where: g3)
             }
             let mr = UnsafeMutableRawPointer(maxima + g)
             mr.storeBytes(of: m0, toByteOffset: 0, as: SIMD8<Float>.self)
@@ -182,10 +183,10 @@ public struct OneHotConvolution: Sendable {
                 }
                 // Positions in order with a strict comparison: the first maximum wins, as PyTorch.
                 let pp = Int32(truncatingIfNeeded: p)
-                idx.replace(with: SIMD8(repeating: pp), where: a0 .> m); m = pointwiseMax(m, a0)
-                idx.replace(with: SIMD8(repeating: pp &+ 1), where: a1 .> m); m = pointwiseMax(m, a1)
-                idx.replace(with: SIMD8(repeating: pp &+ 2), where: a2 .> m); m = pointwiseMax(m, a2)
-                idx.replace(with: SIMD8(repeating: pp &+ 3), where: a3 .> m); m = pointwiseMax(m, a3)
+                let g0 = a0 .> m; idx.replace(with: SIMD8(repeating: pp), where: g0); m.replace(with: a0, where: g0)
+                let g1 = a1 .> m; idx.replace(with: SIMD8(repeating: pp &+ 1), where: g1); m.replace(with: a1, where: g1)
+                let g2 = a2 .> m; idx.replace(with: SIMD8(repeating: pp &+ 2), where: g2); m.replace(with: a2, where: g2)
+                let g3 = a3 .> m; idx.replace(with: SIMD8(repeating: pp &+ 3), where: g3); m.replace(with: a3, where: g3)
                 p += 4
             }
             while p < P {
@@ -197,8 +198,9 @@ public struct OneHotConvolution: Sendable {
                     row += termStride
                     q &+= step
                 }
-                idx.replace(with: SIMD8(repeating: Int32(truncatingIfNeeded: p)), where: a0 .> m)
-                m = pointwiseMax(m, a0)
+                let g0 = a0 .> m
+                idx.replace(with: SIMD8(repeating: Int32(truncatingIfNeeded: p)), where: g0)
+                m.replace(with: a0, where: g0)
                 p += 1
             }
             UnsafeMutableRawPointer(maxima + g).storeBytes(of: m, as: SIMD8<Float>.self)

@@ -212,40 +212,50 @@ public enum BassetH5 {
     }
 
     static func writeSequences(_ file: HDF5File, _ name: String, _ x: EncodedSequences, _ type: OneHotStorage) throws {
-        let L = x.length
-        let shape = [x.count, 4, 1, L]
+        let shape = [x.count, 4, 1, x.length]
         switch type {
         case .float16:
             let half = HDF5File.halfFloatType()
             defer { H5Tclose(half) }
-            // Bit patterns of 0, 1 and 0.25 in IEEE half precision.
-            let table: [UInt16] = [0x3C00, 0, 0, 0, 0, 0x3C00, 0, 0, 0, 0, 0x3C00, 0, 0, 0, 0, 0x3C00,
-                                   0x3400, 0x3400, 0x3400, 0x3400, 0, 0, 0, 0]
-            try file.writeRows(name, shape: shape, fileType: half, memType: half, bytesPerRow: 4 * L * 2) { first, n, buf in
-                let out = buf.assumingMemoryBound(to: UInt16.self)
-                x.codes.withUnsafeBufferPointer { codes in
-                    table.withUnsafeBufferPointer { t in
-                        for r in 0..<n {
-                            for p in 0..<L {
-                                let row = Int(codes[(first + r) * L + p]) * 4
-                                for c in 0..<4 { out[(r * 4 + c) * L + p] = t[row + c] }
-                            }
-                        }
-                    }
-                }
-            }
+            // Bit patterns of 1 and 0.25 in IEEE half precision.
+            try writeOneHot(file, name, x, shape: shape, fileType: half, memType: half, one: UInt16(0x3C00), quarter: UInt16(0x3400))
         case .float32:
-            let table: [Float] = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0.25, 0.25, 0.25, 0.25, 0, 0, 0, 0]
-            try file.writeRows(name, shape: shape, fileType: sigtfb_h5t_ieee_f32le(), memType: sigtfb_h5t_native_float(),
-                               bytesPerRow: 4 * L * 4) { first, n, buf in
-                let out = buf.assumingMemoryBound(to: Float.self)
-                x.codes.withUnsafeBufferPointer { codes in
-                    table.withUnsafeBufferPointer { t in
-                        for r in 0..<n {
-                            for p in 0..<L {
-                                let row = Int(codes[(first + r) * L + p]) * 4
-                                for c in 0..<4 { out[(r * 4 + c) * L + p] = t[row + c] }
-                            }
+            try writeOneHot(file, name, x, shape: shape, fileType: sigtfb_h5t_ieee_f32le(), memType: sigtfb_h5t_native_float(),
+                            one: Float(1), quarter: Float(0.25))
+        }
+    }
+
+    /// Expands codes into `[n,4,1,L]` one-hot values of type `T` (`one`, `quarter` for N, zero otherwise).
+    static func writeOneHot<T: FixedWidthInteger & UnsignedInteger>(_ file: HDF5File, _ name: String, _ x: EncodedSequences, shape: [Int],
+                                                                    fileType: hid_t, memType: hid_t, one: T, quarter: T) throws {
+        try writeOneHot(file, name, x, shape: shape, fileType: fileType, memType: memType, table: oneHotTable(one: one, quarter: quarter, zero: 0))
+    }
+
+    static func writeOneHot(_ file: HDF5File, _ name: String, _ x: EncodedSequences, shape: [Int],
+                            fileType: hid_t, memType: hid_t, one: Float, quarter: Float) throws {
+        try writeOneHot(file, name, x, shape: shape, fileType: fileType, memType: memType, table: oneHotTable(one: one, quarter: quarter, zero: 0))
+    }
+
+    /// Rows of four channel values per base code (A, C, G, T, N, zero column).
+    static func oneHotTable<T>(one: T, quarter: T, zero: T) -> [T] {
+        var t = [T](repeating: zero, count: BaseCode.count * 4)
+        for c in 0..<4 { t[c * 4 + c] = one }
+        for c in 0..<4 { t[Int(BaseCode.n) * 4 + c] = quarter }
+        return t
+    }
+
+    static func writeOneHot<T>(_ file: HDF5File, _ name: String, _ x: EncodedSequences, shape: [Int],
+                               fileType: hid_t, memType: hid_t, table: [T]) throws {
+        let L = x.length
+        try file.writeRows(name, shape: shape, fileType: fileType, memType: memType,
+                           bytesPerRow: 4 * L * MemoryLayout<T>.stride) { first, n, buf in
+            let out = buf.assumingMemoryBound(to: T.self)
+            x.codes.withUnsafeBufferPointer { codes in
+                table.withUnsafeBufferPointer { t in
+                    for r in 0..<n {
+                        for p in 0..<L {
+                            let row = Int(codes[(first + r) * L + p]) * 4
+                            for c in 0..<4 { out[(r * 4 + c) * L + p] = t[row + c] }
                         }
                     }
                 }

@@ -130,12 +130,8 @@ public final class Stage1Model: @unchecked Sendable {
                         while start < range.upperBound {
                             let end = min(range.upperBound, start + ws.capacity)
                             ws.forward(model: self, codes: codes.baseAddress!, length: sequences.length, rows: rows[start..<end])
-                            for r in 0..<(end - start) {
-                                for c in 0..<N { lgp[(start + r) * N + c] = ws.logits[r * N + c] }
-                                if let plp {
-                                    for c in 0..<C { plp[(start + r) * C + c] = ws.pooled[r * C + c] }
-                                }
-                            }
+                            (lgp + start * N).update(from: ws.logits.pointer, count: (end - start) * N)
+                            if let plp { (plp + start * C).update(from: ws.pooled.pointer, count: (end - start) * C) }
                             start = end
                         }
                     }
@@ -151,44 +147,42 @@ public final class Stage1Model: @unchecked Sendable {
 final class Stage1Workspace {
     let capacity: Int
     let C: Int, Cp: Int, H: Int, N: Int
-    var maxima: [Float]
-    var argmax: [Int32]
-    var pooled: [Float]
-    var hiddenPre: [Float]
-    var hidden: [Float]
-    var logits: [Float]
-    var rowOffsets: [Int]
+    let maxima: ScratchBuffer<Float>
+    let argmax: ScratchBuffer<Int32>
+    let pooled: ScratchBuffer<Float>
+    let hiddenPre: ScratchBuffer<Float>
+    let hidden: ScratchBuffer<Float>
+    let logits: ScratchBuffer<Float>
+    let rowOffsets: ScratchBuffer<Int>
     // Gradients (accumulated over this thread's rows).
-    var gTable: [Float]
-    var gConvBias: [Float]
-    var gFc1W: [Float], gFc1b: [Float], gFc2W: [Float], gFc2b: [Float]
-    var gHidden: [Float], gPooled: [Float]
+    let gTable: ScratchBuffer<Float>
+    let gConvBias: ScratchBuffer<Float>
+    let gFc1W: ScratchBuffer<Float>, gFc1b: ScratchBuffer<Float>, gFc2W: ScratchBuffer<Float>, gFc2b: ScratchBuffer<Float>
+    let gHidden: ScratchBuffer<Float>, gPooled: ScratchBuffer<Float>
 
     init(architecture a: Stage1Architecture, conv: OneHotConvolution, rows: Int) {
         capacity = rows
         C = a.channels; Cp = conv.paddedChannels; H = a.hidden; N = a.cellTypes
-        maxima = [Float](repeating: 0, count: rows * Cp)
-        argmax = [Int32](repeating: 0, count: rows * Cp)
-        pooled = [Float](repeating: 0, count: rows * C)
-        hiddenPre = [Float](repeating: 0, count: rows * H)
-        hidden = hiddenPre
-        logits = [Float](repeating: 0, count: rows * N)
-        rowOffsets = [Int](repeating: 0, count: a.sequenceLength)
-        gTable = [Float](repeating: 0, count: conv.tableCount)
-        gConvBias = [Float](repeating: 0, count: Cp)
-        gFc1W = [Float](repeating: 0, count: H * C); gFc1b = [Float](repeating: 0, count: H)
-        gFc2W = [Float](repeating: 0, count: N * H); gFc2b = [Float](repeating: 0, count: N)
-        gHidden = [Float](repeating: 0, count: rows * H)
-        gPooled = [Float](repeating: 0, count: rows * C)
+        maxima = ScratchBuffer(repeating: 0, count: rows * Cp)
+        argmax = ScratchBuffer(repeating: 0, count: rows * Cp)
+        pooled = ScratchBuffer(repeating: 0, count: rows * C)
+        hiddenPre = ScratchBuffer(repeating: 0, count: rows * H)
+        hidden = ScratchBuffer(repeating: 0, count: rows * H)
+        logits = ScratchBuffer(repeating: 0, count: rows * N)
+        rowOffsets = ScratchBuffer(repeating: 0, count: a.sequenceLength)
+        gTable = ScratchBuffer(repeating: 0, count: conv.tableCount)
+        gConvBias = ScratchBuffer(repeating: 0, count: Cp)
+        gFc1W = ScratchBuffer(repeating: 0, count: H * C); gFc1b = ScratchBuffer(repeating: 0, count: H)
+        gFc2W = ScratchBuffer(repeating: 0, count: N * H); gFc2b = ScratchBuffer(repeating: 0, count: N)
+        gHidden = ScratchBuffer(repeating: 0, count: rows * H)
+        gPooled = ScratchBuffer(repeating: 0, count: rows * C)
     }
 
+    /// The gradient buffers, in parameter order (the conv weight as its lookup-table form).
+    var gradientBuffers: [ScratchBuffer<Float>] { [gTable, gConvBias, gFc1W, gFc1b, gFc2W, gFc2b] }
+
     func zeroGradients() {
-        for i in gTable.indices { gTable[i] = 0 }
-        for i in gConvBias.indices { gConvBias[i] = 0 }
-        for i in gFc1W.indices { gFc1W[i] = 0 }
-        for i in gFc1b.indices { gFc1b[i] = 0 }
-        for i in gFc2W.indices { gFc2W[i] = 0 }
-        for i in gFc2b.indices { gFc2b[i] = 0 }
+        for g in gradientBuffers { g.fill(0) }
     }
 
     /// Forward pass over `rows` (indices into the code matrix), filling pooled, hidden, logits.
@@ -196,36 +190,24 @@ final class Stage1Workspace {
         let b = rows.count
         precondition(b <= capacity)
         let p = model.parameters.tensors
-        maxima.withUnsafeMutableBufferPointer { mx in
-            argmax.withUnsafeMutableBufferPointer { am in
-                rowOffsets.withUnsafeMutableBufferPointer { ro in
-                    for (r, seq) in rows.enumerated() {
-                        model.conv.forward(codes: codes + seq * L, length: L, maxima: mx.baseAddress! + r * Cp,
-                                           argmax: am.baseAddress! + r * Cp, rowOffsets: ro.baseAddress!)
-                    }
-                }
+        let mx = maxima.pointer, am = argmax.pointer, ro = rowOffsets.pointer
+        for (r, seq) in rows.enumerated() {
+            model.conv.forward(codes: codes + seq * L, length: L, maxima: mx + r * Cp, argmax: am + r * Cp, rowOffsets: ro)
+        }
+        let pl = pooled.pointer
+        for r in 0..<b { for c in 0..<C { pl[r * C + c] = max(0, mx[r * Cp + c]) } }
+        p[2].data.withUnsafeBufferPointer { w in
+            p[3].data.withUnsafeBufferPointer { bias in
+                Dense.forward(pl, rows: b, inputs: C, weight: w.baseAddress!, bias: bias.baseAddress!, outputs: H,
+                              into: hiddenPre.pointer)
             }
         }
-        for r in 0..<b { for c in 0..<C { pooled[r * C + c] = max(0, maxima[r * Cp + c]) } }
-        pooled.withUnsafeBufferPointer { x in
-            p[2].data.withUnsafeBufferPointer { w in
-                p[3].data.withUnsafeBufferPointer { bias in
-                    hiddenPre.withUnsafeMutableBufferPointer { y in
-                        Dense.forward(x.baseAddress!, rows: b, inputs: C, weight: w.baseAddress!, bias: bias.baseAddress!,
-                                      outputs: H, into: y.baseAddress!)
-                    }
-                }
-            }
-        }
-        for i in 0..<(b * H) { hidden[i] = max(0, hiddenPre[i]) }
-        hidden.withUnsafeBufferPointer { x in
-            p[4].data.withUnsafeBufferPointer { w in
-                p[5].data.withUnsafeBufferPointer { bias in
-                    logits.withUnsafeMutableBufferPointer { y in
-                        Dense.forward(x.baseAddress!, rows: b, inputs: H, weight: w.baseAddress!, bias: bias.baseAddress!,
-                                      outputs: N, into: y.baseAddress!)
-                    }
-                }
+        let hp = hiddenPre.pointer, h = hidden.pointer
+        for i in 0..<(b * H) { h[i] = max(0, hp[i]) }
+        p[4].data.withUnsafeBufferPointer { w in
+            p[5].data.withUnsafeBufferPointer { bias in
+                Dense.forward(h, rows: b, inputs: H, weight: w.baseAddress!, bias: bias.baseAddress!, outputs: N,
+                              into: logits.pointer)
             }
         }
     }
@@ -236,49 +218,25 @@ final class Stage1Workspace {
                   gradLogits: UnsafePointer<Float>) {
         let b = rows.count
         let p = model.parameters.tensors
-        hidden.withUnsafeBufferPointer { x in
-            p[4].data.withUnsafeBufferPointer { w in
-                gFc2W.withUnsafeMutableBufferPointer { gw in
-                    gFc2b.withUnsafeMutableBufferPointer { gb in
-                        gHidden.withUnsafeMutableBufferPointer { gx in
-                            Dense.backward(x.baseAddress!, rows: b, inputs: H, weight: w.baseAddress!, outputs: N,
-                                           gradOutput: gradLogits, gradWeight: gw.baseAddress!, gradBias: gb.baseAddress!,
-                                           gradInput: gx.baseAddress!)
-                        }
-                    }
-                }
-            }
+        p[4].data.withUnsafeBufferPointer { w in
+            Dense.backward(hidden.pointer, rows: b, inputs: H, weight: w.baseAddress!, outputs: N,
+                           gradOutput: gradLogits, gradWeight: gFc2W.pointer, gradBias: gFc2b.pointer,
+                           gradInput: gHidden.pointer)
         }
-        for i in 0..<(b * H) where hiddenPre[i] <= 0 { gHidden[i] = 0 }
-        pooled.withUnsafeBufferPointer { x in
-            p[2].data.withUnsafeBufferPointer { w in
-                gFc1W.withUnsafeMutableBufferPointer { gw in
-                    gFc1b.withUnsafeMutableBufferPointer { gb in
-                        gPooled.withUnsafeMutableBufferPointer { gx in
-                            gHidden.withUnsafeBufferPointer { gy in
-                                Dense.backward(x.baseAddress!, rows: b, inputs: C, weight: w.baseAddress!, outputs: H,
-                                               gradOutput: gy.baseAddress!, gradWeight: gw.baseAddress!, gradBias: gb.baseAddress!,
-                                               gradInput: gx.baseAddress!)
-                            }
-                        }
-                    }
-                }
-            }
+        let hp = hiddenPre.pointer, gh = gHidden.pointer
+        for i in 0..<(b * H) where hp[i] <= 0 { gh[i] = 0 }
+        p[2].data.withUnsafeBufferPointer { w in
+            Dense.backward(pooled.pointer, rows: b, inputs: C, weight: w.baseAddress!, outputs: H,
+                           gradOutput: gh, gradWeight: gFc1W.pointer, gradBias: gFc1b.pointer,
+                           gradInput: gPooled.pointer)
         }
         // ReLU before the pool: no gradient where the pooled value is not positive.
-        for i in 0..<(b * C) where pooled[i] <= 0 { gPooled[i] = 0 }
-        argmax.withUnsafeBufferPointer { am in
-            gPooled.withUnsafeBufferPointer { gp in
-                gTable.withUnsafeMutableBufferPointer { gt in
-                    gConvBias.withUnsafeMutableBufferPointer { gb in
-                        for (r, seq) in rows.enumerated() {
-                            model.conv.accumulateGradient(codes: codes + seq * L, argmax: am.baseAddress! + r * Cp,
-                                                          gradMax: gp.baseAddress! + r * C,
-                                                          gradTable: gt.baseAddress!, gradBias: gb.baseAddress!)
-                        }
-                    }
-                }
-            }
+        let pl = pooled.pointer, gp = gPooled.pointer
+        for i in 0..<(b * C) where pl[i] <= 0 { gp[i] = 0 }
+        let am = argmax.pointer
+        for (r, seq) in rows.enumerated() {
+            model.conv.accumulateGradient(codes: codes + seq * L, argmax: am + r * Cp, gradMax: gp + r * C,
+                                          gradTable: gTable.pointer, gradBias: gConvBias.pointer)
         }
     }
 }

@@ -57,7 +57,7 @@ public final class Stage1Trainer {
                 Parallel.forEachChunk(count: B, parts: threads) { part, range in
                     let w = ws[part]
                     w.forward(model: model, codes: codes.baseAddress!, length: L, rows: rows[range])
-                    for r in 0..<range.count { for c in 0..<N { lgp[(range.lowerBound + r) * N + c] = w.logits[r * N + c] } }
+                    (lgp + range.lowerBound * N).update(from: w.logits.pointer, count: range.count * N)
                 }
             }
         }
@@ -86,30 +86,22 @@ public final class Stage1Trainer {
                 }
             }
         }
-        // Reduce per-thread buffers in part order (deterministic).
-        let used = parts.count
-        var gTable = ws[0].gTable
-        var gConvBias = ws[0].gConvBias
-        var gFc1W = ws[0].gFc1W, gFc1b = ws[0].gFc1b, gFc2W = ws[0].gFc2W, gFc2b = ws[0].gFc2b
-        for k in 1..<max(1, used) {
-            let w = ws[k]
-            for i in gTable.indices { gTable[i] += w.gTable[i] }
-            for i in gConvBias.indices { gConvBias[i] += w.gConvBias[i] }
-            for i in gFc1W.indices { gFc1W[i] += w.gFc1W[i] }
-            for i in gFc1b.indices { gFc1b[i] += w.gFc1b[i] }
-            for i in gFc2W.indices { gFc2W[i] += w.gFc2W[i] }
-            for i in gFc2b.indices { gFc2b[i] += w.gFc2b[i] }
-        }
-        gTable.withUnsafeBufferPointer { t in
-            gradients.tensors[0].data.withUnsafeMutableBufferPointer { out in
-                model.conv.weightGradient(fromTable: t.baseAddress!, into: out.baseAddress!)
+        // Reduce per-thread buffers in part order (deterministic) into the first workspace's.
+        let sums = ws[0].gradientBuffers
+        for k in 1..<max(1, parts.count) {
+            for (dst, src) in zip(sums, ws[k].gradientBuffers) {
+                let d = dst.pointer, s = src.pointer
+                for i in 0..<dst.count { d[i] += s[i] }
             }
         }
-        gradients.tensors[1].data = Array(gConvBias[0..<C])
-        gradients.tensors[2].data = gFc1W
-        gradients.tensors[3].data = gFc1b
-        gradients.tensors[4].data = gFc2W
-        gradients.tensors[5].data = gFc2b
+        gradients.tensors[0].data.withUnsafeMutableBufferPointer { out in
+            model.conv.weightGradient(fromTable: sums[0].pointer, into: out.baseAddress!)
+        }
+        gradients.tensors[1].data = sums[1].array(C)
+        gradients.tensors[2].data = sums[2].array()
+        gradients.tensors[3].data = sums[3].array()
+        gradients.tensors[4].data = sums[4].array()
+        gradients.tensors[5].data = sums[5].array()
         return lossValue
     }
 
