@@ -44,6 +44,7 @@ public struct OneHotConvolution: Sendable {
         precondition(weight.count == channels * inputChannels * width && b.count == channels)
         let C = channels, Cp = paddedChannels, K = width, R = codeRows, I = inputChannels
         table.withUnsafeMutableBufferPointer { t in
+          weight.withUnsafeBufferPointer { weight in
             for k in 0..<K {
                 for c in 0..<C {
                     var sum: Float = 0
@@ -56,6 +57,7 @@ public struct OneHotConvolution: Sendable {
                     t[(k * R + I + 1) * Cp + c] = 0
                 }
             }
+          }
         }
         for c in 0..<C { bias[c] = b[c] }
         if !pairTable.isEmpty {
@@ -64,9 +66,9 @@ public struct OneHotConvolution: Sendable {
                     for j in 0..<(K / 2) {
                         for a in 0..<4 {
                             for bb in 0..<4 {
-                                let dst = (j * 16 + a * 4 + bb) * Cp
-                                let ra = (2 * j * R + a) * Cp, rb = ((2 * j + 1) * R + bb) * Cp
-                                for c in 0..<Cp { pt[dst + c] = t[ra + c] + t[rb + c] }
+                                let dst = pt.baseAddress! + (j * 16 + a * 4 + bb) * Cp
+                                let ra = t.baseAddress! + (2 * j * R + a) * Cp, rb = t.baseAddress! + ((2 * j + 1) * R + bb) * Cp
+                                for c in 0..<Cp { dst[c] = ra[c] + rb[c] }
                             }
                         }
                     }
@@ -212,22 +214,68 @@ public struct OneHotConvolution: Sendable {
     /// Accumulates the gradient of one sequence into a table-shaped buffer
     /// (`[width][codeRows][paddedChannels]`) and a bias buffer: `gradMax[c]` is the gradient of
     /// the loss with respect to the pooled output of channel c (zero where ReLU was inactive).
+    /// With `gradPairTable` (`[width/2][16][paddedChannels]`), plain sequences accumulate into the
+    /// dinucleotide form instead — half the scattered adds; fold it with `foldPairGradient`.
     @inlinable
     public func accumulateGradient(codes: UnsafePointer<UInt8>, argmax: UnsafePointer<Int32>,
                                    gradMax: UnsafePointer<Float>,
-                                   gradTable: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>) {
+                                   gradTable: UnsafeMutablePointer<Float>, gradPairTable: UnsafeMutablePointer<Float>? = nil,
+                                   gradBias: UnsafeMutablePointer<Float>, length: Int = 0) {
         let Cp = paddedChannels
         let R = codeRows
+        if let gpt = gradPairTable, !pairTable.isEmpty, length > 0 {
+            var plain = true
+            for j in 0..<length where codes[j] >= 4 { plain = false; break }
+            if plain {
+                let pairs = width / 2
+                for c in 0..<channels {
+                    let gc = gradMax[c]
+                    if gc == 0 { continue }
+                    gradBias[c] += gc
+                    let s = codes + Int(argmax[c])
+                    var row = gpt + c
+                    for j in 0..<pairs {
+                        row[(Int(s[2 &* j]) &* 4 &+ Int(s[2 &* j &+ 1])) &* Cp] += gc
+                        row += 16 &* Cp
+                    }
+                }
+                return
+            }
+        }
         for c in 0..<channels {
             let gc = gradMax[c]
             if gc == 0 { continue }
             gradBias[c] += gc
-            let start = Int(argmax[c])
+            let s = codes + Int(argmax[c])
+            var row = gradTable + c
             for k in 0..<width {
-                gradTable[(k * R + Int(codes[start + k])) * Cp + c] += gc
+                row[Int(s[k]) &* Cp] += gc
+                row += R &* Cp
             }
         }
     }
+
+    /// Adds a dinucleotide-form gradient into the per-base table form: a pair row (a, b) of
+    /// pair j feeds base a at offset 2j and base b at offset 2j+1.
+    public func foldPairGradient(_ gradPairTable: UnsafePointer<Float>, into gradTable: UnsafeMutablePointer<Float>) {
+        let Cp = paddedChannels, R = codeRows
+        for j in 0..<(width / 2) {
+            for a in 0..<4 {
+                for b in 0..<4 {
+                    let src = gradPairTable + (j * 16 + a * 4 + b) * Cp
+                    let first = gradTable + (2 * j * R + a) * Cp
+                    let second = gradTable + ((2 * j + 1) * R + b) * Cp
+                    for c in 0..<Cp {
+                        first[c] += src[c]
+                        second[c] += src[c]
+                    }
+                }
+            }
+        }
+    }
+
+    /// Size of the dinucleotide gradient buffer (0 when there is no pair table).
+    public var pairTableCount: Int { pairTable.count }
 
     /// Folds a table-shaped gradient into PyTorch layout `[C, inputChannels, 1, K]`: the 0.25
     /// row spreads a quarter to every input channel; the zero row contributes nothing.

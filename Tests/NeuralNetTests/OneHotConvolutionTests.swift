@@ -72,6 +72,26 @@ final class OneHotConvolutionTests: XCTestCase {
         XCTAssertTrue(out[12...].allSatisfy { $0 == 0 }, "no gradient for an inactive channel")
     }
 
+    func testDinucleotideGradientFoldsToThePerBaseGradient() {
+        var rng = SeededRandom(seed: 8)
+        let C = 13, K = 24, L = 60
+        var conv = OneHotConvolution(channels: C, width: K)
+        conv.load(weight: (0..<(C * 4 * K)).map { _ in Float(rng.normal()) }, bias: [Float](repeating: 0, count: C))
+        let codes = (0..<L).map { _ in UInt8(rng.below(4)) }
+        let argmax = (0..<conv.paddedChannels).map { _ in Int32(rng.below(L - K + 1)) }
+        let g = (0..<conv.paddedChannels).map { _ in Float(rng.normal()) }
+        var mono = [Float](repeating: 0, count: conv.tableCount), pairFolded = mono
+        var pair = [Float](repeating: 0, count: conv.pairTableCount)
+        var b1 = [Float](repeating: 0, count: conv.paddedChannels), b2 = b1
+        conv.accumulateGradient(codes: codes, argmax: argmax, gradMax: g, gradTable: &mono, gradBias: &b1)
+        conv.accumulateGradient(codes: codes, argmax: argmax, gradMax: g, gradTable: &pairFolded, gradPairTable: &pair,
+                                gradBias: &b2, length: L)
+        XCTAssertTrue(pairFolded.allSatisfy { $0 == 0 }, "plain sequences go to the pair table")
+        conv.foldPairGradient(pair, into: &pairFolded)
+        for i in mono.indices { XCTAssertEqual(mono[i], pairFolded[i], accuracy: 1e-5) }
+        XCTAssertEqual(b1, b2)
+    }
+
     func testAdamAndSGDFollowTorchFormulas() {
         // One parameter, gradient 0.5, lr 0.1, wd 0.01: torch's first Adam step moves by lr·sign.
         var p = NamedParameters([("w", Tensor(shape: [1], data: [1]))])

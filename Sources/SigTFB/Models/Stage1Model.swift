@@ -156,6 +156,7 @@ final class Stage1Workspace {
     let rowOffsets: ScratchBuffer<Int>
     // Gradients (accumulated over this thread's rows).
     let gTable: ScratchBuffer<Float>
+    let gPairTable: ScratchBuffer<Float>
     let gConvBias: ScratchBuffer<Float>
     let gFc1W: ScratchBuffer<Float>, gFc1b: ScratchBuffer<Float>, gFc2W: ScratchBuffer<Float>, gFc2b: ScratchBuffer<Float>
     let gHidden: ScratchBuffer<Float>, gPooled: ScratchBuffer<Float>
@@ -171,6 +172,7 @@ final class Stage1Workspace {
         logits = ScratchBuffer(repeating: 0, count: rows * N)
         rowOffsets = ScratchBuffer(repeating: 0, count: a.sequenceLength)
         gTable = ScratchBuffer(repeating: 0, count: conv.tableCount)
+        gPairTable = ScratchBuffer(repeating: 0, count: conv.pairTableCount)
         gConvBias = ScratchBuffer(repeating: 0, count: Cp)
         gFc1W = ScratchBuffer(repeating: 0, count: H * C); gFc1b = ScratchBuffer(repeating: 0, count: H)
         gFc2W = ScratchBuffer(repeating: 0, count: N * H); gFc2b = ScratchBuffer(repeating: 0, count: N)
@@ -178,8 +180,9 @@ final class Stage1Workspace {
         gPooled = ScratchBuffer(repeating: 0, count: rows * C)
     }
 
-    /// The gradient buffers, in parameter order (the conv weight as its lookup-table form).
-    var gradientBuffers: [ScratchBuffer<Float>] { [gTable, gConvBias, gFc1W, gFc1b, gFc2W, gFc2b] }
+    /// The gradient buffers, in parameter order (the conv weight as its lookup-table form), then
+    /// the conv weight's dinucleotide-form gradient.
+    var gradientBuffers: [ScratchBuffer<Float>] { [gTable, gConvBias, gFc1W, gFc1b, gFc2W, gFc2b, gPairTable] }
 
     func zeroGradients() {
         for g in gradientBuffers { g.fill(0) }
@@ -236,7 +239,8 @@ final class Stage1Workspace {
         let am = argmax.pointer
         for (r, seq) in rows.enumerated() {
             model.conv.accumulateGradient(codes: codes + seq * L, argmax: am + r * Cp, gradMax: gp + r * C,
-                                          gradTable: gTable.pointer, gradBias: gConvBias.pointer)
+                                          gradTable: gTable.pointer, gradPairTable: gPairTable.pointer,
+                                          gradBias: gConvBias.pointer, length: L)
         }
     }
 }

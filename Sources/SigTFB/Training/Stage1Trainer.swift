@@ -94,6 +94,7 @@ public final class Stage1Trainer {
                 for i in 0..<dst.count { d[i] += s[i] }
             }
         }
+        model.conv.foldPairGradient(sums[6].pointer, into: sums[0].pointer)
         gradients.tensors[0].data.withUnsafeMutableBufferPointer { out in
             model.conv.weightGradient(fromTable: sums[0].pointer, into: out.baseAddress!)
         }
