@@ -55,4 +55,29 @@ final class Stage1GoldenTests: XCTestCase {
             }
         }
     }
+
+    /// Adam's first steps are nearly sign-only, so the raw gradients are checked too
+    /// (bench/reference/make_gradient_golden.py).
+    func testGradientsMatchPyTorch() throws {
+        let grads = try loadJSON("golden/stage1_gradients.json")["cases"] as! [[String: Any]]
+        let runs = try golden().doc["training"] as! [[String: Any]]
+        XCTAssertEqual(grads.count, runs.count)
+        for (run, expected) in zip(runs, grads) {
+            let (_, model, seqs) = try golden()
+            let lossName = run["loss"] as! String
+            let loss: MultiLabelLoss = lossName == "one_loss" ? .oneLoss : lossName == "bce" ? .bce : .basset
+            for threads in [1, 2] {
+                let trainer = Stage1Trainer(model: model, optimizer: Adam(learningRate: 0), loss: loss, threads: threads)
+                let value = trainer.computeGradients(seqs, rows: ints(run["sequence_indices"]),
+                                                     targets: (run["labels"] as! [Any]).flatMap { ints($0).map { UInt8($0) } },
+                                                     cellTypes: run["cell_type_ids"].map { ints($0).map { Int32($0) } })
+                XCTAssertEqual(value, expected["value"] as! Double, accuracy: 1e-5 * abs(value))
+                let g = expected["gradients"] as! [String: Any]
+                for name in order {
+                    assertClose(trainer.lastGradients[name]!.data, floats(g[name]), rel: 1e-4, abs: 1e-6,
+                                "\(lossName) gradient of \(name) (\(threads) threads)")
+                }
+            }
+        }
+    }
 }
