@@ -10,7 +10,10 @@ enum CommandRegistry {
         TuneCommand.self,
         PreprocessCommand.self,
         MotifsCommand.self,
+        ISMCommand.self,
         Stage1PipelineCommand.self,
         Stage2PipelineCommand.self,
+        ReportCommand.self,
+        RunCommand.self,
     ]
 }

@@ -59,6 +59,8 @@ struct ISMCommand: ParsableCommand {
             let threads = self.threads ?? Parallel.availableCores
             guard FileManager.default.fileExists(atPath: model) else { throw CLIError.data("\(model): model file not found") }
             let (m, sidecar) = try Stage1Checkpoint.load(path: model)
+            let lock = try OutputLock(directory: out)
+            defer { lock.release() }
             let L = m.architecture.sequenceLength
             let names = sidecar.cellTypes
 

@@ -67,6 +67,8 @@ struct MotifsCommand: ParsableCommand {
             guard FileManager.default.fileExists(atPath: model) else { throw CLIError.data("\(model): model file not found") }
             guard FileManager.default.fileExists(atPath: chipData) else { throw CLIError.data("\(chipData): file not found") }
             let (m, sidecar) = try Stage1Checkpoint.load(path: model)
+            let lock = try OutputLock(directory: out)
+            defer { lock.release() }
             let dataset = try BassetH5.read(path: chipData)
             let database: MotifDatabase
             let dbName: String

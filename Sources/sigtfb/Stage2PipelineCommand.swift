@@ -3,16 +3,20 @@ import Foundation
 import NeuralNet
 import SigTFB
 
+extension Stage2FinalModel: ExpressibleByArgument {}
+
 struct Stage2PipelineCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stage2",
         abstract: "Tune, train and test Net_Stage2 and compute the TF-AB's signature (the original's stage2_pipeline.py).",
         discussion: """
             Bayesian optimisation over the original stage-2 search space on a seeded 80/20 split of the \
-            training set; the final model is trained on the whole training set and evaluated on every \
-            (test sequence, cell type) pair told and not told. Writes hyperparameters.txt, dataframe.csv, \
-            tuning-state.json (rerunning resumes) and SAVE-MODEL-PATH/TF/AB/TF.AB.safetensors (+ .json), \
-            metrics.json, signature.json, signature.tsv.
+            training set; by default the best trial's validated model (its best epoch, selected on the \
+            validation split) is evaluated on every (test sequence, cell type) pair told and not told \
+            (--final-model guarded-retrain / retrain: retrain on the whole training set, as the original). \
+            Writes hyperparameters.txt, dataframe.csv, tuning-state.json (rerunning resumes), \
+            best-trial-model.safetensors and SAVE-MODEL-PATH/TF/AB/TF.AB.safetensors (+ .json), \
+            metrics.json (final_model says which model was tested), signature.json, signature.tsv.
             """)
     @OptionGroup var args: PipelineArguments
     @Option(name: .customLong("model-stage1-path"), help: "Stage-1 checkpoint (.safetensors with its .json sidecar).")
@@ -21,9 +25,14 @@ struct Stage2PipelineCommand: ParsableCommand {
     var encoding: CellTypeEncoding = .oneHotHalfNotTold
     @Option(help: "Bootstrap replicates for the 95 % intervals.")
     var bootstrap: Int = 2000
+    @Option(name: .customLong("final-model"), help: "Model evaluated on the test set: validated (the best trial's best-epoch model; default), guarded-retrain (retrain on all training sequences, kept only if its validation objective is within --retrain-tolerance of the trial's), retrain (the original: retrain, unchecked).")
+    var finalModel: Stage2FinalModel = .validated
+    @Option(name: .customLong("retrain-tolerance"), help: "guarded-retrain: largest drop of the validation objective accepted.")
+    var retrainTolerance: Double = 0.02
 
     func validate() throws {
         guard bootstrap >= 1 else { throw ValidationError("--bootstrap must be at least 1") }
+        guard retrainTolerance.isFinite else { throw ValidationError("--retrain-tolerance must be a number") }
     }
 
     func run() throws {
@@ -31,6 +40,8 @@ struct Stage2PipelineCommand: ParsableCommand {
             var o = args.options
             o.encoding = encoding
             o.bootstrapReplicates = bootstrap
+            o.finalModel = finalModel
+            o.retrainTolerance = retrainTolerance
             let r = try Stage2Pipeline.run(options: o, stage1Path: modelStage1Path, log: CLI.log)
             let m = r.signature.macro
             print(String(format: "%@.%@ signature: macro ΔAUROC %.4f [%.4f, %.4f]  p = %.3g  (AUROC told %.4f, not told %.4f)",
@@ -40,8 +51,9 @@ struct Stage2PipelineCommand: ParsableCommand {
                 print(String(format: "  %@: AUROC told %.4f  not told %.4f  Δ %.4f  p = %.3g  (stage 1 %@)", name, c.aurocTold, c.aurocNotTold,
                              c.deltaAUROC, c.pValue, c.stage1AUROC.map { String(format: "%.4f", $0) } ?? "NaN"))
             }
-            print(String(format: "best trial %d (validation %@ %.4f); wrote %@ (%.1f s)", r.best.index + 1, args.objective.rawValue,
-                         r.best.value ?? 0, r.modelPath, r.seconds))
+            for w in r.signature.warnings { print("  warning: \(w)") }
+            print(String(format: "best trial %d (validation %@ %.4f); tested model: %@; wrote %@ (%.1f s)", r.best.index + 1, args.objective.rawValue,
+                         r.best.value ?? 0, r.finalModel.source, r.modelPath, r.seconds))
         }
     }
 }

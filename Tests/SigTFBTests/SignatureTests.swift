@@ -88,4 +88,21 @@ final class SignatureTests: XCTestCase {
         XCTAssertEqual(s.cellTypes, ["A"])
         XCTAssertTrue(s.warnings.contains { $0.contains("cell type B") })
     }
+
+    /// A cell type whose told AUROC is significantly below not told is flagged (a training failure,
+    /// not a signature); a significant rise is not.
+    func testSignificantNegativeDeltaIsFlagged() throws {
+        var rng = SeededRandom(seed: 9)
+        let n = 200
+        let y = (0..<n).map { _ in UInt8(rng.below(2)) }
+        let good = y.map { Float($0) + Float(rng.uniform()) * 0.8 }     // AUROC ≈ 1
+        let noise = y.map { _ in Float(rng.uniform()) }                  // AUROC ≈ 0.5
+        let worse = Stage2Predictions(cellTypes: ["X"], labels: [y], told: [noise], notTold: [good])
+        let s = try Signature.compute(tf: "T", ab: "A", predictions: worse, bootstrapReplicates: 20, seed: 1)
+        XCTAssertLessThan(s.perCellType["X"]!.deltaAUROC, 0)
+        XCTAssertTrue(s.warnings.contains { $0.contains("cell type X") && $0.contains("training failure") }, "\(s.warnings)")
+        let better = Stage2Predictions(cellTypes: ["X"], labels: [y], told: [good], notTold: [noise])
+        let t = try Signature.compute(tf: "T", ab: "A", predictions: better, bootstrapReplicates: 20, seed: 1)
+        XCTAssertFalse(t.warnings.contains { $0.contains("training failure") }, "\(t.warnings)")
+    }
 }

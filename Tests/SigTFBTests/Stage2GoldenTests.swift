@@ -98,4 +98,38 @@ final class Stage2GoldenTests: XCTestCase {
                         "eval after steps")
         }
     }
+
+    /// The fine-tune path (stage-1 conv trained through the head): loss and every gradient against
+    /// PyTorch autograd (bench/stage2/make_stage2_finetune_golden.py), one and two threads.
+    func testFineTuneConvGradientMatchesPyTorch() throws {
+        let doc = try loadJSON("golden/stage2_finetune_gradients.json")
+        let C = doc["channels"] as! Int, N = doc["cell_types"] as! Int, L = doc["length"] as! Int
+        let all = doc["params"] as! [String: Any]
+        var stage1Dict: [String: Any] = [:]
+        for (k, v) in all where k.hasPrefix("model_stage1.") { stage1Dict[String(k.dropFirst("model_stage1.".count))] = v }
+        let seqs = encode(doc["sequences"] as! [String])
+        let codes = (doc["cell_type_codes"] as! [Any]).flatMap { floats($0) }
+        let targets = ints(doc["targets"]).map { Int32($0) }
+        let expected = doc["gradients"] as! [String: Any]
+        for threads in [1, 2] {
+            let s1 = try Stage1Model(architecture: Stage1Architecture(channels: C, cellTypes: N, sequenceLength: L),
+                                     parameters: namedParameters(stage1Dict, order: ["conv1.weight", "conv1.bias", "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]))
+            let arch = Stage2Architecture(channels: C, cellTypes: N, preConcat: doc["pre_concat"] as! Int, hidden: doc["hidden"] as! Int,
+                                          dropout: 0, sequenceLength: L, convWidth: s1.architecture.convWidth)
+            let t = tensors(all)
+            let model = try Stage2Model(architecture: arch, stage1: s1, head: namedParameters(all, order: headOrder),
+                                        bn1: Stage2Model.batchNorm("bn1", features: arch.preConcat, from: t),
+                                        bn3: Stage2Model.batchNorm("bn3", features: arch.hidden, from: t), freezeStage1: false)
+            let trainer = Stage2Trainer(model: model, optimizer: SGD(learningRate: 1e-3, momentum: 0, weightDecay: 0, nesterov: false),
+                                        threads: threads, seed: 1)
+            let loss = trainer.step(sequences: seqs, rows: Array(0..<seqs.count), codes: codes, targets: targets)
+            XCTAssertEqual(loss, doc["loss"] as! Double, accuracy: 1e-5, "loss (\(threads) threads)")
+            let got = trainer.lastGradients
+            for name in ["model_stage1.conv1.weight", "model_stage1.conv1.bias"] + headOrder {
+                let g = try XCTUnwrap(got[name], "no gradient for \(name)")
+                assertClose(g.data, floats(expected[name]), rel: 1e-4, abs: 1e-6, "\(name) gradient (\(threads) threads)")
+            }
+            XCTAssertGreaterThan(got["model_stage1.conv1.weight"]!.data.map { abs($0) }.max()!, 1e-4, "the conv gradient must not vanish")
+        }
+    }
 }

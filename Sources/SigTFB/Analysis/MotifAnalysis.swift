@@ -129,10 +129,10 @@ public enum MotifAnalysis {
         case .train: return (d.trainIn, d.trainOut.values)
         case .test: return (d.testIn, d.testOut.values)
         case .all:
-            var s = d.trainIn, l = d.trainOut.values
-            if let v = d.validIn, let vo = d.validOut { s.append(codes: v.codes); l += vo.values }
-            s.append(codes: d.testIn.codes); l += d.testOut.values
-            return (s, l)
+            var codes = d.trainIn.codes, l = d.trainOut.values
+            if let v = d.validIn, let vo = d.validOut { codes += v.codes; l += vo.values }
+            codes += d.testIn.codes; l += d.testOut.values
+            return (EncodedSequences(length: d.sequenceLength, codes: codes), l)
         }
     }
 

@@ -239,6 +239,15 @@ public enum Signature {
             return [q(0.025), q(0.975)]
         }
         for (k, c) in used.enumerated() { per[p.cellTypes[c]]!.ci = interval(cellBoot[k]) }
+        // Telling a well-trained model the cell type cannot hurt it (told ranks by P(bound | sequence,
+        // cell type), not told by its average over cell types), so a significantly negative Δ is a
+        // training failure (e.g. told / not told mixed up), not a signature: flag it.
+        for c in used {
+            let r = per[p.cellTypes[c]]!
+            if r.deltaAUROC < 0 && r.pValue < 0.01 {
+                warnings.append(String(format: "cell type %@: AUROC told is significantly below not told (Δ %.3f, p = %.2g); telling the cell type should not hurt a well-trained model, so this points to a stage-2 training failure", p.cellTypes[c], r.deltaAUROC, r.pValue))
+            }
+        }
         if macroBoot.count < B { warnings.append("bootstrap: \(macroBoot.count) of \(B) replicates had both classes for every cell type") }
         let macro = SignatureResult.Macro(
             deltaAUROC: macroDelta, ci: interval(macroBoot), pValue: pMacro, z: z, standardError: se,

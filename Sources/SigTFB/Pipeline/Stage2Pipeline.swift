@@ -5,8 +5,9 @@ import Storage
 import Tuning
 
 /// `sigtfb stage2`: the original's `stage2_pipeline.py` + `stage2_trainfull.py` — tune Net_Stage2
-/// over the original search space on top of a stage-1 model, train the final model on the whole
-/// training set, evaluate told vs not told on the test set and compute the signature.
+/// over the original search space on top of a stage-1 model, evaluate the best trial's validated
+/// model (or a guarded / blind retrain on the whole training set, `Stage2FinalModel`) told vs not
+/// told on the test set and compute the signature.
 public enum Stage2Pipeline {
     /// The original's stage-2 search space (names and bounds as `stage2_pipeline.py`).
     public static func searchSpace() throws -> SearchSpace {
@@ -52,7 +53,35 @@ public enum Stage2Pipeline {
         public var signature: SignatureResult
         public var modelPath: String
         public var seconds: Double
+        /// Which model was evaluated on the test set and why (also in metrics.json).
+        public var finalModel: FinalModelRecord
     }
+
+    /// metrics.json `final_model`: which model the test set saw.
+    public struct FinalModelRecord: Codable, Sendable, Equatable {
+        /// `validated_trial` (the best trial's best-epoch model, trained on the training split and
+        /// selected on the validation split), `retrain` (trained on all training sequences), or
+        /// `validated_trial_retrain_rejected` (guarded retrain failed its check).
+        public var source: String
+        public var policy: String
+        public var trial: Int
+        public var epochs: Int
+        public var trainingSequences: Int
+        /// The best trial's validation objective (what the model was selected on).
+        public var trialValidation: Double
+        /// The retrain's objective on the same validation rows (which it was trained on, so optimistic: a
+        /// sanity check against a failed retrain, not an unbiased estimate); nil when no retrain ran.
+        public var retrainValidation: Double?
+        public var tolerance: Double?
+        enum CodingKeys: String, CodingKey {
+            case source, policy, trial, epochs, trainingSequences = "training_sequences", trialValidation = "trial_validation"
+            case retrainValidation = "retrain_validation", tolerance
+        }
+    }
+
+    /// `best-trial-model.json` beside the tuning state: which trial the saved validated model belongs to.
+    struct SavedBest: Codable { var trial: Int; var validation: Double }
+    static let bestModelFile = "best-trial-model.safetensors"
 
     public static func run(options o: PipelineOptions, stage1Path: String, log: @escaping (String) -> Void) throws -> Result {
         let start = Date()
@@ -68,27 +97,91 @@ public enum Stage2Pipeline {
         let cellTypes = dataset.targetLabels
         let (trainRows, validRows) = TrainValidationSplit.split(count: dataset.trainIn.count, validationFraction: o.validationFraction, seed: o.seed)
         let validation = EvaluationSplit(sequences: dataset.trainIn, labels: dataset.trainOut, rows: validRows)
+        // The best trial's validated model (best epoch, by validation) is kept in memory and saved
+        // beside the tuning state, so a resumed run can evaluate it without retraining.
+        let bestModelPath = (o.hyperparameterPath as NSString).appendingPathComponent(bestModelFile)
+        let bestInfoPath = (o.hyperparameterPath as NSString).appendingPathComponent("best-trial-model.json")
+        var saved: SavedBest? = FileManager.default.contents(atPath: bestInfoPath).flatMap { try? JSONDecoder().decode(SavedBest.self, from: $0) }
+        var bestInMemory: (trial: Int, model: Stage2Model)? = nil
         let (tuner, notes) = try TuningLoop.run(space: try searchSpace(), options: o, stage: 2, log: log) { trial, rule in
             let t0 = Date()
             let hp = hyperparameters(trial, options: o)
             let r = try Stage2Training.run(trainSequences: dataset.trainIn, trainLabels: dataset.trainOut, trainRows: trainRows,
                                            validation: validation, cellTypes: cellTypes, stage1: stage1, hyperparameters: hp,
                                            objective: o.objective, threads: o.threads, log: nil, shouldStop: rule)
+            let value = r.bestValidation ?? 0
+            if saved == nil || value > saved!.validation {
+                try FileManager.default.createDirectory(atPath: o.hyperparameterPath, withIntermediateDirectories: true)
+                try Stage2Checkpoint.save(r.model, cellTypes: cellTypes, hyperparameters: hp, to: bestModelPath)
+                saved = SavedBest(trial: trial.index, validation: value)
+                try AtomicFile.write(try Stage1Outputs.jsonEncoder().encode(saved!), to: bestInfoPath)
+                bestInMemory = (trial.index, r.model)
+            }
             let curve = r.epochs.reduce(into: [Double]()) { acc, e in acc.append(max(acc.last ?? -1, e.validationObjective ?? 0)) }
-            return .init(value: r.bestValidation ?? 0, curve: curve, bestEpoch: r.bestEpoch, stopped: r.stoppedEarly,
+            return .init(value: value, curve: curve, bestEpoch: r.bestEpoch, stopped: r.stoppedEarly,
                          seconds: Date().timeIntervalSince(t0))
         }
         guard let best = try tuner.best()?.observed else { throw PipelineError("every stage-2 trial failed; no model to train") }
         try TuningLoop.writeOriginalOutputs(tuner: tuner, best: best, objective: o.objective, notes: notes, dir: o.hyperparameterPath)
-        var hp = hyperparameters(best, options: o)
-        if o.patience > 0 || o.curveRule, let n = notes[best.index], n.bestEpoch > 0 { hp.epochs = n.bestEpoch }
+        let trialHP = hyperparameters(best, options: o)
+        // The validated model of the best trial: from memory, from the saved file, or (state from an
+        // older version, or a tie the tuner broke differently) by re-running that trial deterministically
+        // for the epochs it ran, without the cross-trial rule.
+        let validated: Stage2Model
+        if let m = bestInMemory, m.trial == best.index {
+            validated = m.model
+        } else if let sv = saved, sv.trial == best.index, FileManager.default.fileExists(atPath: bestModelPath) {
+            validated = try Stage2Checkpoint.load(path: bestModelPath).model
+        } else {
+            var hpRe = trialHP
+            if let n = notes[best.index], n.epochsRun > 0 { hpRe.epochs = n.epochsRun }
+            hpRe.patience = 0
+            log("re-running trial \(best.index + 1) (\(hpRe.epochs) epochs) to recover its validated model")
+            validated = try Stage2Training.run(trainSequences: dataset.trainIn, trainLabels: dataset.trainOut, trainRows: trainRows,
+                                               validation: validation, cellTypes: cellTypes, stage1: stage1, hyperparameters: hpRe,
+                                               objective: o.objective, threads: o.threads, log: nil).model
+            try Stage2Checkpoint.save(validated, cellTypes: cellTypes, hyperparameters: trialHP, to: bestModelPath)
+            try AtomicFile.write(try Stage1Outputs.jsonEncoder().encode(SavedBest(trial: best.index, validation: best.value!)), to: bestInfoPath)
+        }
+        let trialEpoch = notes[best.index].map { $0.bestEpoch > 0 ? $0.bestEpoch : $0.epochsRun } ?? trialHP.epochs
+        var hp = trialHP
         hp.patience = 0
-        log("final stage-2 model: \(hp.epochs) epochs on all \(dataset.trainIn.count) training sequences (\(hp.freezePretrainedModel ? "frozen" : "fine-tuned") stage 1)")
-        let final = try Stage2Training.run(trainSequences: dataset.trainIn, trainLabels: dataset.trainOut,
-                                           trainRows: Array(0..<dataset.trainIn.count), validation: nil, cellTypes: cellTypes,
-                                           stage1: stage1, hyperparameters: hp, objective: o.objective, threads: o.threads, log: nil)
+        var final = validated
+        var record = FinalModelRecord(source: "validated_trial", policy: o.finalModel.rawValue, trial: best.index, epochs: trialEpoch,
+                                      trainingSequences: trainRows.count, trialValidation: best.value!, retrainValidation: nil, tolerance: nil)
+        if o.finalModel != .validated {
+            // The original's stage2_trainfull.py: retrain on the whole training set (for the best
+            // trial's best epoch when early stopping is on).
+            if o.patience > 0 || o.curveRule, let n = notes[best.index], n.bestEpoch > 0 { hp.epochs = n.bestEpoch }
+            log("retraining the stage-2 model: \(hp.epochs) epochs on all \(dataset.trainIn.count) training sequences (\(hp.freezePretrainedModel ? "frozen" : "fine-tuned") stage 1)")
+            let re = try Stage2Training.run(trainSequences: dataset.trainIn, trainLabels: dataset.trainOut,
+                                            trainRows: Array(0..<dataset.trainIn.count), validation: nil, cellTypes: cellTypes,
+                                            stage1: stage1, hyperparameters: hp, objective: o.objective, threads: o.threads, log: nil).model
+            if o.finalModel == .retrain {
+                final = re
+                record = FinalModelRecord(source: "retrain", policy: o.finalModel.rawValue, trial: best.index, epochs: hp.epochs,
+                                          trainingSequences: dataset.trainIn.count, trialValidation: best.value!, retrainValidation: nil, tolerance: nil)
+            } else {
+                let v = Stage2Training.predict(re, sequences: validation.sequences, labels: validation.labels, rows: validation.rows,
+                                               cellTypes: cellTypes, encoding: hp.encoding, seed: hp.seed, threads: o.threads).objective(o.objective)
+                let accepted = v.isFinite && v >= best.value! - o.retrainTolerance
+                log(String(format: "retrain: validation %@ %.4f vs the trial's %.4f (tolerance %.3f): %@", o.objective.rawValue, v, best.value!,
+                           o.retrainTolerance, accepted ? "kept" : "rejected, evaluating the validated trial model"))
+                if accepted {
+                    final = re
+                    record = FinalModelRecord(source: "retrain", policy: o.finalModel.rawValue, trial: best.index, epochs: hp.epochs,
+                                              trainingSequences: dataset.trainIn.count, trialValidation: best.value!, retrainValidation: v,
+                                              tolerance: o.retrainTolerance)
+                } else {
+                    record.source = "validated_trial_retrain_rejected"
+                    record.retrainValidation = v; record.tolerance = o.retrainTolerance
+                }
+            }
+        }
+        if record.source != "retrain" { hp.epochs = trialEpoch }
+        log("final stage-2 model: \(record.source) (trial \(best.index + 1), \(record.epochs) epochs on \(record.trainingSequences) sequences)")
         let testRows = Array(0..<dataset.testIn.count)
-        let pred = Stage2Training.predict(final.model, sequences: dataset.testIn, labels: dataset.testOut, rows: testRows,
+        let pred = Stage2Training.predict(final, sequences: dataset.testIn, labels: dataset.testOut, rows: testRows,
                                           cellTypes: cellTypes, encoding: hp.encoding, seed: o.seed, threads: o.threads)
         let s1Report = Stage1Training.evaluate(stage1, on: EvaluationSplit(sequences: dataset.testIn, labels: dataset.testOut),
                                                cellTypes: cellTypes, threads: o.threads).report
@@ -99,7 +192,7 @@ public enum Stage2Pipeline {
         let dir = ((o.saveModelPath as NSString).appendingPathComponent(o.tf) as NSString).appendingPathComponent(o.ab)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let path = (dir as NSString).appendingPathComponent("\(o.tf).\(o.ab).safetensors")
-        try Stage2Checkpoint.save(final.model, cellTypes: cellTypes, hyperparameters: hp, to: path)
+        try Stage2Checkpoint.save(final, cellTypes: cellTypes, hyperparameters: hp, to: path)
         try AtomicFile.write(try Stage1Outputs.jsonEncoder().encode(signature), to: (dir as NSString).appendingPathComponent("signature.json"))
         try AtomicFile.write(signature.tsv, to: (dir as NSString).appendingPathComponent("signature.tsv"))
         let seconds = Date().timeIntervalSince(start)
@@ -117,11 +210,12 @@ public enum Stage2Pipeline {
             var test: [String: [String: Double]]
             var testMacro: [String: Double]
             var stage1Test: MultiLabelReport
+            var finalModel: FinalModelRecord
             var wallSeconds: Double
             enum CodingKeys: String, CodingKey {
                 case stage, tf, ab, objective, objectiveDefinition = "objective_definition", bestValidation = "best_validation"
                 case bestTrial = "best_trial", finalEpochs = "final_epochs", trials, encoding, earlyStopping = "early_stopping"
-                case test, testMacro = "test_macro", stage1Test = "stage1_test", wallSeconds = "wall_seconds"
+                case test, testMacro = "test_macro", stage1Test = "stage1_test", finalModel = "final_model", wallSeconds = "wall_seconds"
             }
         }
         var test: [String: [String: Double]] = [:]
@@ -137,8 +231,21 @@ public enum Stage2Pipeline {
                       earlyStopping: ["patience": String(o.patience), "curve_rule": o.curveRule ? String(o.curveMargin) : "off"],
                       test: test, testMacro: ["auroc_told": m.aurocTold, "auroc_not_told": m.aurocNotTold,
                                               "auprc_told": m.auprcTold, "auprc_not_told": m.auprcNotTold],
-                      stage1Test: s1Report, wallSeconds: seconds)
+                      stage1Test: s1Report, finalModel: record, wallSeconds: seconds)
         try AtomicFile.write(try Stage1Outputs.jsonEncoder().encode(doc), to: (dir as NSString).appendingPathComponent("metrics.json"))
-        return Result(best: best, finalEpochs: hp.epochs, signature: signature, modelPath: path, seconds: seconds)
+        return Result(best: best, finalEpochs: hp.epochs, signature: signature, modelPath: path, seconds: seconds, finalModel: record)
     }
+}
+
+
+/// Which stage-2 model the test set is evaluated with.
+public enum Stage2FinalModel: String, Codable, Sendable, CaseIterable {
+    /// The best trial's best-epoch model, trained on the training split and selected on the
+    /// validation split — the model that was selected is the one tested (default).
+    case validated
+    /// Retrain on the whole training set; keep it only if its validation objective is within
+    /// `retrainTolerance` of the trial's, else fall back to the validated model.
+    case guardedRetrain = "guarded-retrain"
+    /// The original's stage2_trainfull.py: retrain on the whole training set, unchecked.
+    case retrain
 }

@@ -27,6 +27,11 @@ public struct PipelineOptions: Sendable {
     public var validationFraction = 0.2
     public var bootstrapReplicates = 2000
     public var encoding: CellTypeEncoding = .oneHotHalfNotTold
+    /// Stage 2: which model is evaluated on the test set (see `Stage2FinalModel`).
+    public var finalModel: Stage2FinalModel = .validated
+    /// Stage 2, `guarded-retrain`: the retrain is kept only if its validation objective is at least
+    /// the best trial's minus this.
+    public var retrainTolerance = 0.02
 
     public init(tf: String, ab: String, chipData: String, hyperparameterPath: String, saveModelPath: String) {
         self.tf = tf; self.ab = ab; self.chipData = chipData

@@ -251,10 +251,8 @@ public enum Stage2Training {
         let f = features ?? model.features(sequences, indices: rows, threads: threads)
         let coder = CellTypeCoder(encoding: encoding, cellTypes: N, seed: seed)
         var rng = SeededRandom.derived(seed: seed, stream: 0xE7A1)
-        var notCodes = [Float](); coder.appendNotTold(to: &notCodes)
         let zeros = [Float](repeating: 0, count: n * N)
         let notTold = model.probabilities(features: f, codes: zeros)
-        _ = notCodes
         var told: [[Float]] = [], lab: [[UInt8]] = []
         for c in 0..<N {
             var codes = [Float](); codes.reserveCapacity(n * N)
