@@ -76,9 +76,9 @@ struct Acquisition {
 /// and choices. Never returns a point that duplicates `taken`.
 struct AcquisitionOptimizer {
     let space: SearchSpace
-    var rawSamples = Int(TX.d("TX_RAW") ?? 1024)
-    var perturbationsPerPoint = Int(TX.d("TX_PERT") ?? 64)
-    var refineCount = Int(TX.d("TX_REFINE") ?? 8)
+    var rawSamples = 1024
+    var perturbationsPerPoint = 64
+    var refineCount = 8
 
     private var encoded: [EncodedParameter] { space.encoded }
 
@@ -129,45 +129,6 @@ struct AcquisitionOptimizer {
                     }
                 }
                 cands.append(x)
-            }
-        }
-        // local candidates around the best point: perturb a random subset of the coordinates
-        let localN = Int(TX.d("TX_LOCALN") ?? 0), localSD = TX.d("TX_LOCALSD") ?? 0.05, localP = TX.d("TX_LOCALP") ?? 0.5
-        if let a = anchors.first, localN > 0 {
-            for _ in 0..<localN {
-                var x = a
-                var changed = false
-                while !changed {
-                    for e in params where rng.uniform() < localP {
-                        changed = true
-                        switch e.kind {
-                        case .continuous, .integer:
-                            x[e.offset] = min(max(x[e.offset] + localSD * rng.normal(), 0), 1)
-                        case .ordinal(let c):
-                            x[e.offset] = Double(rng.int(below: c)) / Double(c - 1)
-                        case .binary:
-                            x[e.offset] = 1 - x[e.offset]
-                        case .oneHot(let c):
-                            let j = rng.int(below: c)
-                            for i in 0..<c { x[e.offset + i] = i == j ? 1 : 0 }
-                        case .constant: break
-                        }
-                    }
-                }
-                cands.append(x)
-            }
-        }
-        if TX.d("TX_DISCSWEEP") ?? 0 != 0, let a = anchors.first {
-            for e in params {
-                switch e.kind {
-                case .ordinal(let c):
-                    for i in 0..<c { var x = a; x[e.offset] = Double(i) / Double(c - 1); cands.append(x) }
-                case .binary:
-                    var x = a; x[e.offset] = 1 - x[e.offset]; cands.append(x)
-                case .oneHot(let c):
-                    for j in 0..<c { var x = a; for i in 0..<c { x[e.offset + i] = i == j ? 1 : 0 }; cands.append(x) }
-                default: break
-                }
             }
         }
         cands = cands.map(snap)

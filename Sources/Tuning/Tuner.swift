@@ -114,7 +114,6 @@ public final class Tuner {
     /// The default size of the initial design: small, so that most of a 15-trial budget is model-based.
     public static func defaultInitialTrials(for space: SearchSpace) -> Int {
         let d = space.parameters.filter { if case .fixed = $0 { return false }; return true }.count
-        if let v = TX.d("TX_INITMAX") { return max(Int(TX.d("TX_INITMIN") ?? 3), min(d, Int(v))) }
         return max(3, min(d, 5))
     }
 
@@ -372,17 +371,9 @@ public final class Tuner {
     }
 
     private func buildModel(index: Int) throws -> ModelContext {
-        let data = try completedData(warp: TX.d("TX_WARP").map { $0 != 0 } ?? outputWarping)
+        let data = try completedData(warp: outputWarping)
         let fitSeed = Xoshiro256.derive(seed: state.seed, stream: 0xF17, UInt64(index))
-        var pr = GPPriors(dimension: data.x[0].count)
-        if let v = TX.d("TX_LSMED") { pr.lengthscaleMu = log(v) }
-        if let v = TX.d("TX_LSSIG") { pr.lengthscaleSigma = v }
-        if let v = TX.d("TX_LSMAX") { pr.lengthscaleBounds.1 = v }
-        if let v = TX.d("TX_SIGSIG") { pr.signalSigma = v }
-        if let v = TX.d("TX_LSFLOOR") { pr.minLengthscaleSpacingFactor = v }
-        if let v = TX.d("TX_NOISE") { pr.noiseBounds = (v, v * 1.0000001); pr.noiseMu = log(v) }
-        if let v = TX.d("TX_NOISEMIN") { pr.noiseBounds.0 = v }
-        let gp = try GaussianProcess.fit(inputs: data.x, targets: data.y, priors: pr, restarts: TX.d("TX_RESTARTS").map { Int($0) } ?? fitRestarts, seed: fitSeed)
+        let gp = try GaussianProcess.fit(inputs: data.x, targets: data.y, restarts: fitRestarts, seed: fitSeed)
         if ProcessInfo.processInfo.environment["SIGTFB_TUNE_DEBUG"] != nil {
             FileHandle.standardError.write(Data("fit n=\(data.y.count) lengthscales=\(gp.hyper.logLengthscales.map { exp($0) }) signal=\(exp(gp.hyper.logSignalVariance)) noise=\(exp(gp.hyper.logNoiseVariance)) mean=\(gp.hyper.mean)\n".utf8))
         }
@@ -499,6 +490,3 @@ enum PowerTransform {
     }
 }
 
-enum TX {
-    static func d(_ k: String) -> Double? { ProcessInfo.processInfo.environment[k].flatMap(Double.init) }
-}

@@ -10,8 +10,8 @@ public struct Stage1Hyperparameters: Codable, Sendable, Equatable {
     public var epochs: Int = 20
     public var learningRate: Double = 1e-3
     public var weightDecay: Double = 0
-    public var convStd: Double = 1e-3
-    public var linearStd: Double = 1e-3
+    public var convStd: Double = 0.01
+    public var linearStd: Double = 0.01
     public var sampler: SamplerKind = .balanced
     public var loss: MultiLabelLoss = .basset
     public var seed: UInt64 = 1

@@ -165,10 +165,7 @@ public enum RunPipeline {
                 dbName = database.url?.lastPathComponent ?? "JASPAR (bundled)"
             }
             var mo = MotifAnalysisOptions()
-            mo.threads = o.threads
-            // The training sequences (95 % of the regions): the test set stays unseen by every step
-            // but the evaluations.
-            mo.split = .train
+            mo.threads = o.threads   // every other option as `sigtfb motifs` defaults (all sequences)
             var stage2: (([Double]) throws -> Stage2FilterInfluence)? = nil
             if fm.fileExists(atPath: L.stage2Model) {
                 stage2 = try Stage2Influence.closure(stage2Path: L.stage2Model, stage1: model, cellTypes: side.cellTypes,
