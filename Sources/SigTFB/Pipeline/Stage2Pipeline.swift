@@ -79,7 +79,7 @@ public enum Stage2Pipeline {
         }
     }
 
-    /// `best-trial-model.json` beside the tuning state: which trial the saved validated model belongs to.
+    /// `best-trial.json` beside the tuning state (not `best-trial-model.json`: that is the checkpoint's sidecar): which trial the saved validated model belongs to.
     struct SavedBest: Codable { var trial: Int; var validation: Double }
     static let bestModelFile = "best-trial-model.safetensors"
 
@@ -100,7 +100,7 @@ public enum Stage2Pipeline {
         // The best trial's validated model (best epoch, by validation) is kept in memory and saved
         // beside the tuning state, so a resumed run can evaluate it without retraining.
         let bestModelPath = (o.hyperparameterPath as NSString).appendingPathComponent(bestModelFile)
-        let bestInfoPath = (o.hyperparameterPath as NSString).appendingPathComponent("best-trial-model.json")
+        let bestInfoPath = (o.hyperparameterPath as NSString).appendingPathComponent("best-trial.json")
         var saved: SavedBest? = FileManager.default.contents(atPath: bestInfoPath).flatMap { try? JSONDecoder().decode(SavedBest.self, from: $0) }
         var bestInMemory: (trial: Int, model: Stage2Model)? = nil
         let (tuner, notes) = try TuningLoop.run(space: try searchSpace(), options: o, stage: 2, log: log) { trial, rule in

@@ -601,7 +601,7 @@ private struct Builder {
             let v2 = top.map { i in i < s2.changeOfDeltaAUROC.count ? s2.changeOfDeltaAUROC[i] : [Double](repeating: .nan, count: s2.cellTypes.count) }
             var h2 = Heatmap(title: "Effect on the signature (stage 2)", rowLabels: top.map(rowLabel), columnLabels: s2.cellTypes, values: v2)
             h2.scale = .diverging
-            h2.valueFormat = { ReportFormat.signed($0, digits: 3) }
+            h2.valueFormat = { v in (v > 0 ? "+" : "") + ReportFormat.number(v, significant: 2) }
             h2.colorBarLabel = "change of ΔAUROC"
             h2.columnColors = s2.cellTypes.map { color($0) }
             h2.cellWidth = max(58, min(90, 420 / Double(max(1, s2.cellTypes.count))))
