@@ -16,7 +16,7 @@ BIN          := .build/release/sigtfb
 DEMO_OUT     ?= demo-out
 APT_PACKAGES := libopenblas-dev libhdf5-dev pkg-config zlib1g-dev
 
-.PHONY: deps build release test demo bench clean
+.PHONY: deps build release test test-workflow demo bench clean
 
 deps:
 	@if pkg-config --exists hdf5 openblas zlib 2>/dev/null; then \
@@ -43,11 +43,15 @@ DEMO_TFAB    := CEBPB.ENCAB102SYN
 
 demo: release
 	@mkdir -p $(DEMO_OUT)
-	$(BIN) preprocess --peaks $(DEMO_DATA)/peaks/$(DEMO_TFAB) --genome $(DEMO_DATA)/genome.fa.gz \
-	    --chrom-sizes $(DEMO_DATA)/chrom.sizes --out $(DEMO_OUT)/$(DEMO_TFAB).h5 --seed 1
-	$(BIN) train-stage1 --chip-data $(DEMO_OUT)/$(DEMO_TFAB).h5 --out $(DEMO_OUT)/stage1 \
-	    --num-channels 64 --batch-size 128 --epochs 20 --seed 1
-	@echo "demo: data in $(DEMO_OUT)/$(DEMO_TFAB).h5; stage-1 model, metrics.json and epochs.csv in $(DEMO_OUT)/stage1"
+	$(BIN) run --peaks $(DEMO_DATA)/peaks/$(DEMO_TFAB) --genome $(DEMO_DATA)/genome.fa.gz \
+	    --chrom-sizes $(DEMO_DATA)/chrom.sizes --out $(DEMO_OUT)/$(DEMO_TFAB) --tf CEBPB --ab ENCAB102SYN \
+	    --trials 15 --max-epochs 60 --seed 1
+	@echo "demo: report at $(DEMO_OUT)/$(DEMO_TFAB)/report.html"
+
+# The Snakemake workflow on two demo TF-ABs plus a Slurm dry-run (needs PyPI for snakemake).
+test-workflow: build
+	@command -v snakemake >/dev/null 2>&1 || pip install snakemake snakemake-executor-plugin-slurm
+	SIGTFB=$(CURDIR)/.build/debug/sigtfb bash workflow/test_workflow.sh
 
 bench: release
 	$(BIN) bench

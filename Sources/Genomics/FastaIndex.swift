@@ -180,6 +180,12 @@ public struct FastaIndex: Equatable, Sendable {
             }
             guard e.length > 0 else { continue }
             guard e.lineBases > 0, e.lineWidth > e.lineBases else { throw fail("bad line layout for '\(e.name)'") }
+            // Sizes no file of n bytes can hold are refused before any arithmetic (absurd values
+            // would overflow `byteOffset`).
+            let (lineBytes, overflow) = ((e.length - 1) / e.lineBases).multipliedReportingOverflow(by: e.lineWidth)
+            guard e.length <= n, e.lineWidth <= n, !overflow, lineBytes <= n else {
+                throw fail("'\(e.name)' would end past the end of the file")
+            }
             let last = e.byteOffset(of: e.length - 1)
             guard last < n else { throw fail("'\(e.name)' would end past the end of the file") }
             let isBase: (UInt8) -> Bool = { $0 != 0x0A && $0 != 0x0D && $0 != UInt8(ascii: ">") }

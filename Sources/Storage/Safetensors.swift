@@ -67,7 +67,15 @@ public enum Safetensors {
             guard let entry = value as? [String: Any], let dtype = entry["dtype"] as? String,
                   let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2
             else { throw StorageError("\(path): tensor '\(name)' has a malformed header entry") }
-            let count = shape.reduce(1, *)
+            // Checked arithmetic: a damaged header must give an error, not an overflow trap.
+            var count = 1
+            for d in shape {
+                let (c, overflow) = count.multipliedReportingOverflow(by: d)
+                guard d >= 0, !overflow, c <= body.count else {
+                    throw StorageError("\(path): tensor '\(name)' has shape \(shape), which does not fit a \(body.count)-byte body")
+                }
+                count = c
+            }
             let width: Int
             switch dtype {
             case "F32": width = 4
@@ -75,11 +83,11 @@ public enum Safetensors {
             case "F16", "BF16": width = 2
             default: throw StorageError("\(path): tensor '\(name)' has dtype \(dtype); only float tensors are supported")
             }
-            guard offsets[0] >= 0, offsets[1] <= body.count, offsets[1] - offsets[0] == count * width else {
+            guard offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= body.count, offsets[1] - offsets[0] == count * width else {
                 throw StorageError("\(path): tensor '\(name)' has data offsets \(offsets) that do not match its shape \(shape) and dtype \(dtype) in a \(body.count)-byte body (truncated file?)")
             }
             var values = [Float](repeating: 0, count: count)
-            body.withUnsafeBytes { raw in
+            if count > 0 { body.withUnsafeBytes { raw in
                 let base = raw.baseAddress! + offsets[0]
                 for i in 0..<count {
                     switch dtype {
@@ -89,7 +97,7 @@ public enum Safetensors {
                     default: values[i] = halfToFloat(UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
                     }
                 }
-            }
+            } }
             tensors.append((offsets[0], StoredTensor(name: name, shape: shape, values: values)))
         }
         return (tensors.sorted { $0.0 < $1.0 }.map(\.1), metadata)
