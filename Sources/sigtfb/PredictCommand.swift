@@ -18,7 +18,7 @@ struct PredictCommand: ParsableCommand {
             centred on the variant, and their difference.
             """)
 
-    @Option(help: "A stage-1 model.safetensors written by sigtfb (its model.json beside it).")
+    @Option(help: "A stage-1 or stage-2 model (.safetensors written by sigtfb, its .json sidecar beside it). A stage-2 model gives each cell type's probability when told that cell type, plus a 'not_told' column.")
     var model: String
 
     @Option(help: "Sequences to score (FASTA, plain or gzip).")
@@ -63,6 +63,58 @@ struct PredictCommand: ParsableCommand {
 
     func run() throws {
         try CLI.guarded {
+            var options = Prediction.Options()
+            options.stride = stride
+            options.aggregate = Prediction.Aggregate(rawValue: aggregate)!
+            options.pad = pad
+            options.threads = threads ?? Parallel.availableCores
+            if try Self.stage(of: model) == 2 {
+                try runStage2(options)
+            } else {
+                try runStage1(options)
+            }
+        }
+    }
+
+    /// The `stage` recorded in a checkpoint's JSON sidecar (1 when absent).
+    static func stage(of model: String) throws -> Int {
+        let side = URL(fileURLWithPath: model).deletingPathExtension().appendingPathExtension("json").path
+        guard let data = FileManager.default.contents(atPath: side),
+              let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw CLIError.data("\(side): the model's JSON sidecar is missing or unreadable (expected next to \(model))")
+        }
+        return (obj["stage"] as? Int) ?? 1
+    }
+
+    func readSequences() throws -> [Prediction.NamedSequence] {
+        if let fasta { return try Prediction.readFasta(path: fasta) }
+        return try Prediction.readRegions(bed: bed!, genome: try Genome(path: genome!, log: CLI.log))
+    }
+
+    func runStage2(_ options: Prediction.Options) throws {
+        guard vcf == nil else { throw CLIError.usage("--vcf scores variants with a stage-1 model; give a stage-1 --model") }
+        let (m, sidecar) = try Stage2Checkpoint.load(path: model)
+        var names = sidecar.cellTypes
+        var columns = Array(0...names.count)
+        if cellType != "all" {
+            guard let i = names.firstIndex(of: cellType) else {
+                throw CLIError.data("cell type '\(cellType)' is not one of the model's: \(names.joined(separator: ", "))")
+            }
+            columns = [i, names.count]
+        }
+        names.append("not_told")
+        let seqs = try readSequences()
+        let probs = try Prediction.probabilities(model: m, sequences: seqs, options: options)
+        var tsv = "name\t" + columns.map { names[$0] }.joined(separator: "\t") + "\n"
+        for (s, p) in zip(seqs, probs) {
+            tsv += s.name + "\t" + columns.map { String(format: "%.6g", p[$0]) }.joined(separator: "\t") + "\n"
+        }
+        CLI.log("scored \(seqs.count) sequences with a stage-2 model (told each cell type, and not told)")
+        try AtomicFile.write(tsv, to: out)
+        print("wrote \(out)")
+    }
+
+    func runStage1(_ options: Prediction.Options) throws {
             let (m, sidecar) = try Stage1Checkpoint.load(path: model)
             var columns = Array(0..<sidecar.cellTypes.count)
             if cellType != "all" {
@@ -71,11 +123,6 @@ struct PredictCommand: ParsableCommand {
                 }
                 columns = [i]
             }
-            var options = Prediction.Options()
-            options.stride = stride
-            options.aggregate = Prediction.Aggregate(rawValue: aggregate)!
-            options.pad = pad
-            options.threads = threads ?? Parallel.availableCores
             var tsv = ""
             if let vcf {
                 let g = try Genome(path: genome!, log: CLI.log)
@@ -97,12 +144,7 @@ struct PredictCommand: ParsableCommand {
                 }
                 CLI.log("scored \(refs.count) variants")
             } else {
-                let seqs: [Prediction.NamedSequence]
-                if let fasta {
-                    seqs = try Prediction.readFasta(path: fasta)
-                } else {
-                    seqs = try Prediction.readRegions(bed: bed!, genome: try Genome(path: genome!, log: CLI.log))
-                }
+                let seqs = try readSequences()
                 let probs = try Prediction.probabilities(model: m, sequences: seqs, options: options)
                 tsv = "name\t" + columns.map { sidecar.cellTypes[$0] }.joined(separator: "\t") + "\n"
                 for (s, p) in zip(seqs, probs) {
@@ -112,6 +154,5 @@ struct PredictCommand: ParsableCommand {
             }
             try AtomicFile.write(tsv, to: out)
             print("wrote \(out)")
-        }
     }
 }

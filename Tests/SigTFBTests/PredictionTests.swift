@@ -32,6 +32,33 @@ final class PredictionTests: XCTestCase {
         }
     }
 
+    func testPlainAndGzipFastaAndStage2ToldColumns() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sigtfb-fa-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fa = dir.appendingPathComponent("s.fa").path
+        let seqA = String(repeating: "ACGTTGCA", count: 13)
+        try ">a first\r\n\(seqA.prefix(60))\n\(seqA.dropFirst(60))\n>b\n\(seqA)\n".write(toFile: fa, atomically: true, encoding: .utf8)
+        let seqs = try Prediction.readFasta(path: fa)
+        XCTAssertEqual(seqs.map(\.name), ["a", "b"])
+        XCTAssertEqual(seqs[0].letters, Array(seqA.utf8))
+        try "ACGT\n".write(toFile: fa, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try Prediction.readFasta(path: fa)) { e in XCTAssertTrue("\(e)".contains("line 1"), "\(e)") }
+
+        // A stage-2 model: one column per told cell type plus 'not told'; each equals the model's own output.
+        let s1 = try model()
+        let arch = Stage2Architecture(channels: 8, cellTypes: 3, preConcat: 4, hidden: 5)
+        let m2 = Stage2Model(architecture: arch, stage1: s1, linearStd: 0.3, freezeStage1: true, seed: 3)
+        var opts = Prediction.Options()
+        opts.threads = 1
+        let p = try Prediction.probabilities(model: m2, sequences: [.init(name: "b", letters: Array(seqA.utf8.prefix(101)))], options: opts)
+        XCTAssertEqual(p[0].count, 4)
+        let x = EncodedSequences(length: 101, codes: Array(seqA.utf8.prefix(101)).map { BaseCode.code(ascii: $0)! })
+        let f = m2.features(x, threads: 1)
+        XCTAssertEqual(p[0][1], m2.probabilities(features: f, codes: [0, 1, 0])[0], accuracy: 1e-6)
+        XCTAssertEqual(p[0][3], m2.probabilities(features: f, codes: [0, 0, 0])[0], accuracy: 1e-6)
+    }
+
     func testVariantsUseReferenceAndAlternativeAllele() throws {
         let m = try model()
         let genome = try Genome(path: fixturePath("preprocess/genome.fa.gz"))

@@ -28,7 +28,33 @@ public enum Prediction {
     /// Probabilities `[sequences × cellTypes]`, each sequence scanned with windows of the model's
     /// input length and the windows combined by `options.aggregate`.
     public static func probabilities(model: Stage1Model, sequences: [NamedSequence], options: Options) throws -> [[Float]] {
-        let L = model.architecture.sequenceLength
+        let (windows, owners) = try makeWindows(sequences, length: model.architecture.sequenceLength, options: options)
+        let N = model.architecture.cellTypes
+        let probs = model.probabilities(windows, threads: options.threads)
+        return aggregate(probs, columns: N, owners: owners, options.aggregate)
+    }
+
+    /// Stage-2 probabilities of binding per sequence: one column per cell type (the model told
+    /// that cell type, one-hot) and a last column with the model not told (all-zero code).
+    public static func probabilities(model: Stage2Model, sequences: [NamedSequence], options: Options) throws -> [[Float]] {
+        let (windows, owners) = try makeWindows(sequences, length: model.stage1.architecture.sequenceLength, options: options)
+        let N = model.architecture.cellTypes
+        let n = windows.count
+        let features = model.features(windows, threads: options.threads)
+        var columns: [[Float]] = []
+        for c in 0...N {
+            var codes = [Float](repeating: 0, count: n * N)
+            if c < N { for r in 0..<n { codes[r * N + c] = 1 } }
+            columns.append(model.probabilities(features: features, codes: codes))
+        }
+        var interleaved = [Float](repeating: 0, count: n * (N + 1))
+        for r in 0..<n { for c in 0...N { interleaved[r * (N + 1) + c] = columns[c][r] } }
+        return aggregate(interleaved, columns: N + 1, owners: owners, options.aggregate)
+    }
+
+    /// Cuts every sequence into windows of `L` (or pads it), returning the windows and, per
+    /// sequence, the range of its windows.
+    static func makeWindows(_ sequences: [NamedSequence], length L: Int, options: Options) throws -> (EncodedSequences, [Range<Int>]) {
         var windows = EncodedSequences(length: L)
         var owners: [Range<Int>] = []
         for s in sequences {
@@ -63,12 +89,14 @@ public enum Prediction {
             }
             owners.append(start..<windows.count)
         }
-        let N = model.architecture.cellTypes
-        let probs = model.probabilities(windows, threads: options.threads)
-        return owners.map { range in
+        return (windows, owners)
+    }
+
+    static func aggregate(_ probs: [Float], columns N: Int, owners: [Range<Int>], _ how: Aggregate) -> [[Float]] {
+        owners.map { range in
             (0..<N).map { c in
                 let values = range.map { probs[$0 * N + c] }
-                switch options.aggregate {
+                switch how {
                 case .max: return values.max() ?? 0
                 case .mean: return values.reduce(0, +) / Float(max(values.count, 1))
                 case .center: return values[0]
@@ -77,12 +105,32 @@ public enum Prediction {
         }
     }
 
-    /// All records of a FASTA file (plain or gzip).
+    /// All records of a FASTA file (plain or gzip); the name is the header up to the first space.
     public static func readFasta(path: String) throws -> [NamedSequence] {
+        let bytes = try ByteSource.readAll(path: path)
         var out: [NamedSequence] = []
-        try FastaStream.forEachRecord(path: path, wanted: { _ in true }) { name, _, seq in
-            out.append(NamedSequence(name: String(name.split(separator: " ").first ?? Substring(name)), letters: seq ?? []))
+        var name: String?
+        var seq: [UInt8] = []
+        var lineNo = 0
+        for line in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            lineNo += 1
+            var l = line
+            if l.last == 0x0D { l = l.dropLast() }
+            if l.isEmpty { continue }
+            if l.first == UInt8(ascii: ">") {
+                if let name { out.append(NamedSequence(name: name, letters: seq)) }
+                let header = String(decoding: l.dropFirst(), as: UTF8.self)
+                name = String(header.split(separator: " ", maxSplits: 1).first ?? "")
+                if name!.isEmpty { throw PredictionError("\(path): line \(lineNo): a FASTA header without a name") }
+                seq = []
+            } else {
+                guard name != nil else {
+                    throw PredictionError("\(path): line \(lineNo): sequence before the first '>' header (is this a FASTA file?)")
+                }
+                seq.append(contentsOf: l)
+            }
         }
+        if let name { out.append(NamedSequence(name: name, letters: seq)) }
         if out.isEmpty { throw PredictionError("\(path): no FASTA records") }
         return out
     }
