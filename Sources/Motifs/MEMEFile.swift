@@ -65,7 +65,7 @@ public struct MEMEFile: Sendable, Equatable {
             let id = MEMEFile.token(m.id.isEmpty ? "motif" : m.id)
             let alt = MEMEFile.token(m.altName)
             s += alt.isEmpty ? "MOTIF \(id)\n" : "MOTIF \(id) \(alt)\n"
-            let nsites = m.siteCount == m.siteCount.rounded() ? String(Int(m.siteCount)) : MEMEFile.format(m.siteCount, digits: 2)
+            let nsites = m.siteCount == m.siteCount.rounded() && abs(m.siteCount) < 1e15 ? String(Int(m.siteCount)) : MEMEFile.format(m.siteCount, digits: 2)
             s += "letter-probability matrix: alength= 4 w= \(m.width) nsites= \(nsites) E= 0\n"
             for i in 0..<m.width {
                 s += (0..<4).map { " " + MEMEFile.format(m[i, $0], digits: 6) }.joined(separator: " ") + "\n"
@@ -227,12 +227,19 @@ extension MEMEFile {
                     i += 1
                     let info = try parseHeaderFields(line, lineNo: ln)
                     if let alength = info["alength"] {
-                        guard alength == 4 else { throw fail(ln, "alength= \(Int(alength)) but DNA motifs need alength= 4") }
+                        guard alength == 4 else {
+                            let shown = alength == alength.rounded() && abs(alength) < 1e15 ? String(Int(alength)) : String(alength)
+                            throw fail(ln, "alength= \(shown) but DNA motifs need alength= 4")
+                        }
                     }
                     var width: Int?
                     if let wv = info["w"] {
-                        guard wv >= 1, wv == wv.rounded() else { throw fail(ln, "w= must be a positive integer") }
+                        // (Bounded so that absurd values give this error rather than an Int conversion trap.)
+                        guard wv >= 1, wv == wv.rounded(), wv <= Double(Int32.max) else { throw fail(ln, "w= must be a positive integer") }
                         width = Int(wv)
+                    }
+                    if let ns = info["nsites"], !(ns.isFinite && ns >= 0) {
+                        throw fail(ln, "nsites= must be a non-negative number")
                     }
                     let rows = try readRows(expected: width, motif: id, headerLine: ln)
                     // Optional URL line right after the matrix.
@@ -270,7 +277,9 @@ extension MEMEFile {
             let info = try parseHeaderFields(header, lineNo: lineNo)
             if let w = info["w"] {
                 var n = 0
-                while i < lines.count && n < Int(w) {
+                // w= of a skipped matrix is only a line count: nan, negative or huge values must not trap.
+                let rows = w.isFinite && w > 0 ? Int(min(w, Double(lines.count))) : 0
+                while i < lines.count && n < rows {
                     if !lines[i].trimmingCharacters(in: .whitespaces).isEmpty { n += 1 }
                     i += 1
                 }
