@@ -37,7 +37,7 @@ release: deps
 test: deps
 	$(SWIFT) build
 	@$(MAKE) --no-print-directory workflow-check
-	$(SWIFT) test
+	$(SWIFT) test --disable-swift-testing
 
 # The bundled example: the demo benchmark's CEBPB peaks (3 cell types, real JASPAR motifs planted
 # in a synthetic genome), gzipped under Tests/Fixtures/preprocess.
