@@ -179,7 +179,9 @@ extension SearchSpace: Codable {
             throw TuningError.invalidSpace("\(source): not valid JSON")
         }
         do { return try SearchSpace(json: root) } catch TuningError.invalidSpace(let m) {
-            throw TuningError.invalidSpace("\(source): \(m)")
+            // Names and types are echoed from the file; JSON escapes can put line breaks in them.
+            let oneLine = m.replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\n", with: "\\n")
+            throw TuningError.invalidSpace("\(source): \(oneLine)")
         }
     }
 }
