@@ -163,18 +163,5 @@ public enum SequenceLogo {
         return s
     }
 
-    static func escape(_ s: String) -> String {
-        var o = ""
-        for ch in s {
-            switch ch {
-            case "&": o += "&amp;"
-            case "<": o += "&lt;"
-            case ">": o += "&gt;"
-            case "\"": o += "&quot;"
-            case "'": o += "&apos;"
-            default: o.append(ch)
-            }
-        }
-        return o
-    }
+    static func escape(_ s: String) -> String { XMLText.escape(s) }
 }

@@ -1,23 +1,10 @@
 import Foundation
+import Motifs
 
 /// Escaping and number formatting shared by the report's HTML and SVG.
 public enum ReportFormat {
     /// Escapes `& < > " '` for HTML/SVG text and attribute values.
-    public static func escape(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.count)
-        for ch in s {
-            switch ch {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(ch)
-            }
-        }
-        return out
-    }
+    public static func escape(_ s: String) -> String { XMLText.escape(s) }
 
     /// A metric in [0, 1] (AUROC, AUPRC): three decimals; "—" when missing or not finite.
     public static func metric(_ x: Double?, digits: Int = 3) -> String {
