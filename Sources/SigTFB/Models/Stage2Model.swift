@@ -322,28 +322,10 @@ public final class Stage2Workspace {
                                gradBias: G[11], gradInput: gx.baseAddress!)
             }
         } } }
-        // dropout3, relu3
-        for i in 0..<(B * H) {
-            var g = gD3[i]
-            if lastTrain { g *= mask3[i] }
-            gD3[i] = z3[i] > 0 ? g : 0
-        }
-        // bn3
-        p[8].data.withUnsafeBufferPointer { w in gD3.withUnsafeBufferPointer { gy in gA3.withUnsafeMutableBufferPointer { gx in
-            let gw = G[8], gb = G[9]
-            if lastTrain {
-                xhat3.withUnsafeBufferPointer { xh in inv3.withUnsafeBufferPointer { iv in
-                    BatchNorm1d.backwardTrain(rows: B, features: H, weight: w.baseAddress!, normalized: xh.baseAddress!,
-                                              inverseStd: iv.baseAddress!, gradOutput: gy.baseAddress!,
-                                              gradWeight: gw, gradBias: gb, gradInput: gx.baseAddress!)
-                } }
-            } else {
-                a3.withUnsafeBufferPointer { x in
-                    model.bn3.backwardEval(x.baseAddress!, rows: B, weight: w.baseAddress!, gradOutput: gy.baseAddress!,
-                                           gradWeight: gw, gradBias: gb, gradInput: gx.baseAddress!)
-                }
-            }
-        } } }
+        // dropout3, relu3, bn3
+        backwardThroughBranch(grad: &gD3, preActivation: z3, mask: mask3, bn: model.bn3, weight: p[8].data,
+                              normalized: xhat3, inverseStd: inv3, input: a3, rows: B, features: H,
+                              gradWeight: G[8], gradBias: G[9], gradInput: &gA3)
         // fc3
         x3.withUnsafeBufferPointer { x in p[6].data.withUnsafeBufferPointer { w in gA3.withUnsafeBufferPointer { gy in
             gX3.withUnsafeMutableBufferPointer { gx in
@@ -364,27 +346,10 @@ public final class Stage2Workspace {
                                gradBias: G[5], gradInput: gx.baseAddress!)
             }
         } } }
-        for i in 0..<(B * P) {
-            var g = gD1[i]
-            if lastTrain { g *= mask1[i] }
-            gD1[i] = z1[i] > 0 ? g : 0
-        }
-        // bn1
-        p[2].data.withUnsafeBufferPointer { w in gD1.withUnsafeBufferPointer { gy in gA1.withUnsafeMutableBufferPointer { gx in
-            let gw = G[2], gb = G[3]
-            if lastTrain {
-                xhat1.withUnsafeBufferPointer { xh in inv1.withUnsafeBufferPointer { iv in
-                    BatchNorm1d.backwardTrain(rows: B, features: P, weight: w.baseAddress!, normalized: xh.baseAddress!,
-                                              inverseStd: iv.baseAddress!, gradOutput: gy.baseAddress!,
-                                              gradWeight: gw, gradBias: gb, gradInput: gx.baseAddress!)
-                } }
-            } else {
-                a1.withUnsafeBufferPointer { x in
-                    model.bn1.backwardEval(x.baseAddress!, rows: B, weight: w.baseAddress!, gradOutput: gy.baseAddress!,
-                                           gradWeight: gw, gradBias: gb, gradInput: gx.baseAddress!)
-                }
-            }
-        } } }
+        // dropout1, relu1, bn1
+        backwardThroughBranch(grad: &gD1, preActivation: z1, mask: mask1, bn: model.bn1, weight: p[2].data,
+                              normalized: xhat1, inverseStd: inv1, input: a1, rows: B, features: P,
+                              gradWeight: G[2], gradBias: G[3], gradInput: &gA1)
         // fc1 (no input gradient: the codes are data)
         codes.withUnsafeBufferPointer { x in p[0].data.withUnsafeBufferPointer { w in gA1.withUnsafeBufferPointer { gy in
             Dense.backward(x.baseAddress!, rows: B, inputs: N, weight: w.baseAddress!, outputs: P, gradOutput: gy.baseAddress!,
@@ -392,5 +357,34 @@ public final class Stage2Workspace {
                            gradBias: G[1], gradInput: nil)
         } } }
         return loss
+    }
+
+    /// Backward through BatchNorm1d → ReLU → Dropout (the shape of both of Net_Stage2's hidden
+    /// layers): `grad` holds ∂loss/∂(dropout output) and is masked in place; ∂loss/∂(BatchNorm
+    /// input) goes to `gradInput`, the BatchNorm parameter gradients are accumulated.
+    private func backwardThroughBranch(grad: inout [Float], preActivation z: [Float], mask: [Float], bn: BatchNorm1d,
+                                       weight: [Float], normalized: [Float], inverseStd: [Float], input: [Float],
+                                       rows B: Int, features F: Int,
+                                       gradWeight gw: UnsafeMutablePointer<Float>, gradBias gb: UnsafeMutablePointer<Float>,
+                                       gradInput: inout [Float]) {
+        for i in 0..<(B * F) {
+            var g = grad[i]
+            if lastTrain { g *= mask[i] }
+            grad[i] = z[i] > 0 ? g : 0
+        }
+        weight.withUnsafeBufferPointer { w in grad.withUnsafeBufferPointer { gy in gradInput.withUnsafeMutableBufferPointer { gx in
+            if lastTrain {
+                normalized.withUnsafeBufferPointer { xh in inverseStd.withUnsafeBufferPointer { iv in
+                    BatchNorm1d.backwardTrain(rows: B, features: F, weight: w.baseAddress!, normalized: xh.baseAddress!,
+                                              inverseStd: iv.baseAddress!, gradOutput: gy.baseAddress!,
+                                              gradWeight: gw, gradBias: gb, gradInput: gx.baseAddress!)
+                } }
+            } else {
+                input.withUnsafeBufferPointer { x in
+                    bn.backwardEval(x.baseAddress!, rows: B, weight: w.baseAddress!, gradOutput: gy.baseAddress!,
+                                    gradWeight: gw, gradBias: gb, gradInput: gx.baseAddress!)
+                }
+            }
+        } } }
     }
 }
