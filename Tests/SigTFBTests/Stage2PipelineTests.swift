@@ -8,7 +8,7 @@ import XCTest
 /// Stage-2 training paths, determinism, and both pipelines end to end on a tiny synthetic set.
 final class Stage2PipelineTests: XCTestCase {
     /// Random sequences; cell type 0 binds where motif "GATA" is present, cell type 1 where "CACGTG" is.
-    func tinyDataset(n: Int, test: Int, seed: UInt64) -> BassetDataset {
+    static func tinyDataset(n: Int, test: Int, seed: UInt64) -> BassetDataset {
         var rng = SeededRandom(seed: seed)
         func make(_ count: Int) -> (EncodedSequences, LabelMatrix) {
             var s = EncodedSequences(length: 40)
@@ -27,12 +27,12 @@ final class Stage2PipelineTests: XCTestCase {
         return BassetDataset(trainIn: ti, trainOut: to, testIn: si, testOut: so, testHeaders: (0..<test).map { "chr1:\($0 * 100)-\($0 * 100 + 40)(+)" }, targetLabels: ["CT_A", "CT_B"])
     }
 
-    func stage1(_ d: BassetDataset) -> Stage1Model {
+    static func stage1(_ d: BassetDataset) -> Stage1Model {
         Stage1Model(architecture: Stage1Architecture(channels: 8, cellTypes: 2, sequenceLength: 40, convWidth: 6), convStd: 0.3, linearStd: 0.1, seed: 3)
     }
 
     func testFineTunePathIsDeterministicAcrossRunsAndFrozenPathsAgree() throws {
-        let d = tinyDataset(n: 64, test: 8, seed: 1)
+        let d = Self.tinyDataset(n: 64, test: 8, seed: 1)
         let rows = Array(0..<32)
         var codes = [Float](), targets = [Int32]()
         for (k, r) in rows.enumerated() {
@@ -41,7 +41,7 @@ final class Stage2PipelineTests: XCTestCase {
             targets.append(Int32(d.trainOut[r, c]))
         }
         func run(freeze: Bool, threads: Int, cached: Bool) -> (NamedParameters, NamedParameters) {
-            let s1 = stage1(d)
+            let s1 = Self.stage1(d)
             let arch = Stage2Architecture(channels: 8, cellTypes: 2, preConcat: 4, hidden: 5, dropout: 0.01, sequenceLength: 40, convWidth: 6)
             let m = Stage2Model(architecture: arch, stage1: s1, linearStd: 0.3, freezeStage1: freeze, seed: 9)
             let t = Stage2Trainer(model: m, optimizer: SGD(learningRate: 0.05, momentum: 0.9, weightDecay: 1e-3, nesterov: true), threads: threads, seed: 4)
@@ -56,16 +56,16 @@ final class Stage2PipelineTests: XCTestCase {
         XCTAssertEqual(a.0, b.0); XCTAssertEqual(a.1, b.1)
         let c = run(freeze: false, threads: 2, cached: false)
         assertClose(a.1.tensors[0].data, c.1.tensors[0].data, rel: 1e-5, abs: 1e-7, "conv after fine-tuning, 1 vs 2 threads")
-        XCTAssertNotEqual(a.1.tensors[0].data, stage1(d).parameters.tensors[0].data, "fine-tuning must move the conv")
+        XCTAssertNotEqual(a.1.tensors[0].data, Self.stage1(d).parameters.tensors[0].data, "fine-tuning must move the conv")
         let f1 = run(freeze: true, threads: 2, cached: false), f2 = run(freeze: true, threads: 2, cached: true)
         assertClose(f1.0.tensors[6].data, f2.0.tensors[6].data, rel: 1e-6, abs: 1e-7, "frozen: sequence path vs cached features")
-        XCTAssertEqual(f1.1, stage1(d).parameters, "frozen stage 1 must not change")
+        XCTAssertEqual(f1.1, Self.stage1(d).parameters, "frozen stage 1 must not change")
     }
 
     func testCheckpointRoundTripKeepsPyTorchNames() throws {
-        let d = tinyDataset(n: 16, test: 4, seed: 2)
+        let d = Self.tinyDataset(n: 16, test: 4, seed: 2)
         let arch = Stage2Architecture(channels: 8, cellTypes: 2, preConcat: 3, hidden: 4, sequenceLength: 40, convWidth: 6)
-        let m = Stage2Model(architecture: arch, stage1: stage1(d), linearStd: 0.2, freezeStage1: true, seed: 1)
+        let m = Stage2Model(architecture: arch, stage1: Self.stage1(d), linearStd: 0.2, freezeStage1: true, seed: 1)
         m.bn1.runningMean = [0.1, 0.2, 0.3]; m.bn1.numBatchesTracked = 7
         let dir = NSTemporaryDirectory() + "s2ckpt-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -79,7 +79,7 @@ final class Stage2PipelineTests: XCTestCase {
     }
 
     func testPipelinesEndToEndAndResume() throws {
-        let d = tinyDataset(n: 300, test: 80, seed: 3)
+        let d = Self.tinyDataset(n: 300, test: 80, seed: 3)
         let dir = NSTemporaryDirectory() + "s2pipe-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -107,6 +107,7 @@ final class Stage2PipelineTests: XCTestCase {
         let csv = try String(contentsOfFile: dir + "/hp2/dataframe.csv", encoding: .utf8)
         XCTAssertEqual(csv.split(separator: "\n").count, 3)
         XCTAssertFalse(csv.contains("nan") || csv.contains("NaN"))
+        XCTAssertTrue(csv.split(separator: "\n")[0].hasSuffix(",trial_validation,cell_type_sensitivity,not_eligible"), csv)
         // Rerunning the same command resumes: no new trials, same best trial and signature.
         let again = try Stage2Pipeline.run(options: o2, stage1Path: r1.modelPath, log: { _ in })
         XCTAssertEqual(again.best, r2.best)
@@ -123,7 +124,7 @@ final class Stage2PipelineTests: XCTestCase {
     /// reproduces the best trial's validation objective (a retrain would not); and that the guarded
     /// retrain falls back to it when the retrain misses the tolerance and keeps the retrain otherwise.
     func testPipelineEvaluatesTheValidatedModelOrAGuardedRetrain() throws {
-        let d = tinyDataset(n: 300, test: 80, seed: 5)
+        let d = Self.tinyDataset(n: 300, test: 80, seed: 5)
         let dir = NSTemporaryDirectory() + "s2valid-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }

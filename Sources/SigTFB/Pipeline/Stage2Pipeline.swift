@@ -80,7 +80,13 @@ public enum Stage2Pipeline {
     }
 
     /// `best-trial.json` beside the tuning state (not `best-trial-model.json`: that is the checkpoint's sidecar): which trial the saved validated model belongs to.
-    struct SavedBest: Codable { var trial: Int; var validation: Double }
+    struct SavedBest: Codable {
+        var trial: Int; var validation: Double
+        /// The model ignores the cell-type code (absent in files from older versions: eligible).
+        var blind: Bool? = nil
+        /// Ranking of saved models: any eligible model beats a blind one, then the validation value.
+        func isWorse(than v: Double, blind b: Bool) -> Bool { (blind ?? false) != b ? (blind ?? false) : validation < v }
+    }
     static let bestModelFile = "best-trial-model.safetensors"
 
     public static func run(options o: PipelineOptions, stage1Path: String, log: @escaping (String) -> Void) throws -> Result {
@@ -110,18 +116,27 @@ public enum Stage2Pipeline {
                                            validation: validation, cellTypes: cellTypes, stage1: stage1, hyperparameters: hp,
                                            objective: o.objective, threads: o.threads, log: nil, shouldStop: rule)
             let value = r.bestValidation ?? 0
-            if saved == nil || value > saved!.validation {
+            let blind = r.isCellTypeBlind
+            if saved == nil || saved!.isWorse(than: value, blind: blind) {
                 try FileManager.default.createDirectory(atPath: o.hyperparameterPath, withIntermediateDirectories: true)
                 try Stage2Checkpoint.save(r.model, cellTypes: cellTypes, hyperparameters: hp, to: bestModelPath)
-                saved = SavedBest(trial: trial.index, validation: value)
+                saved = SavedBest(trial: trial.index, validation: value, blind: blind)
                 try AtomicFile.write(try Stage1Outputs.jsonEncoder().encode(saved!), to: bestInfoPath)
                 bestInMemory = (trial.index, r.model)
             }
             let curve = r.epochs.reduce(into: [Double]()) { acc, e in acc.append(max(acc.last ?? -1, e.validationObjective ?? 0)) }
+            let sensitivity = r.cellTypeSensitivity ?? 0
             return .init(value: value, curve: curve, bestEpoch: r.bestEpoch, stopped: r.stoppedEarly,
-                         seconds: Date().timeIntervalSince(t0))
+                         seconds: Date().timeIntervalSince(t0),
+                         ineligible: blind ? String(format: "cell-type blind: told and not-told predictions differ by at most %.2g", sensitivity) : nil,
+                         cellTypeSensitivity: sensitivity)
         }
-        guard let best = try tuner.best()?.observed else { throw PipelineError("every stage-2 trial failed; no model to train") }
+        guard let best = TuningLoop.bestTrial(tuner: tuner, notes: notes) else { throw PipelineError("every stage-2 trial failed; no model to train") }
+        if notes[best.index]?.ineligible != nil {
+            log("warning: every stage-2 trial gave a cell-type blind model; the signature will be 0 by construction — try more --trials")
+        }
+        // The best trial's own validation objective (the tuner was told a worse value for an ineligible trial).
+        let bestValidation = notes[best.index]?.validation ?? best.value!
         try TuningLoop.writeOriginalOutputs(tuner: tuner, best: best, objective: o.objective, notes: notes, dir: o.hyperparameterPath)
         let trialHP = hyperparameters(best, options: o)
         // The validated model of the best trial: from memory, from the saved file, or (state from an
@@ -141,14 +156,15 @@ public enum Stage2Pipeline {
                                                validation: validation, cellTypes: cellTypes, stage1: stage1, hyperparameters: hpRe,
                                                objective: o.objective, threads: o.threads, log: nil).model
             try Stage2Checkpoint.save(validated, cellTypes: cellTypes, hyperparameters: trialHP, to: bestModelPath)
-            try AtomicFile.write(try Stage1Outputs.jsonEncoder().encode(SavedBest(trial: best.index, validation: best.value!)), to: bestInfoPath)
+            try AtomicFile.write(try Stage1Outputs.jsonEncoder().encode(SavedBest(trial: best.index, validation: bestValidation,
+                                                                                  blind: notes[best.index]?.ineligible != nil)), to: bestInfoPath)
         }
         let trialEpoch = notes[best.index].map { $0.bestEpoch > 0 ? $0.bestEpoch : $0.epochsRun } ?? trialHP.epochs
         var hp = trialHP
         hp.patience = 0
         var final = validated
         var record = FinalModelRecord(source: "validated_trial", policy: o.finalModel.rawValue, trial: best.index, epochs: trialEpoch,
-                                      trainingSequences: trainRows.count, trialValidation: best.value!, retrainValidation: nil, tolerance: nil)
+                                      trainingSequences: trainRows.count, trialValidation: bestValidation, retrainValidation: nil, tolerance: nil)
         if o.finalModel != .validated {
             // The original's stage2_trainfull.py: retrain on the whole training set (for the best
             // trial's best epoch when early stopping is on).
@@ -160,17 +176,20 @@ public enum Stage2Pipeline {
             if o.finalModel == .retrain {
                 final = re
                 record = FinalModelRecord(source: "retrain", policy: o.finalModel.rawValue, trial: best.index, epochs: hp.epochs,
-                                          trainingSequences: dataset.trainIn.count, trialValidation: best.value!, retrainValidation: nil, tolerance: nil)
+                                          trainingSequences: dataset.trainIn.count, trialValidation: bestValidation, retrainValidation: nil, tolerance: nil)
             } else {
-                let v = Stage2Training.predict(re, sequences: validation.sequences, labels: validation.labels, rows: validation.rows,
-                                               cellTypes: cellTypes, encoding: hp.encoding, seed: hp.seed, threads: o.threads).objective(o.objective)
-                let accepted = v.isFinite && v >= best.value! - o.retrainTolerance
-                log(String(format: "retrain: validation %@ %.4f vs the trial's %.4f (tolerance %.3f): %@", o.objective.rawValue, v, best.value!,
+                let vp = Stage2Training.predict(re, sequences: validation.sequences, labels: validation.labels, rows: validation.rows,
+                                                cellTypes: cellTypes, encoding: hp.encoding, seed: hp.seed, threads: o.threads)
+                let v = vp.objective(o.objective)
+                // A retrain whose cell-type branch died is rejected unless the validated model is blind too.
+                let lostCellType = vp.isCellTypeBlind && notes[best.index]?.ineligible == nil
+                let accepted = v.isFinite && v >= bestValidation - o.retrainTolerance && !lostCellType
+                log(String(format: "retrain: validation %@ %.4f vs the trial's %.4f (tolerance %.3f): %@", o.objective.rawValue, v, bestValidation,
                            o.retrainTolerance, accepted ? "kept" : "rejected, evaluating the validated trial model"))
                 if accepted {
                     final = re
                     record = FinalModelRecord(source: "retrain", policy: o.finalModel.rawValue, trial: best.index, epochs: hp.epochs,
-                                              trainingSequences: dataset.trainIn.count, trialValidation: best.value!, retrainValidation: v,
+                                              trainingSequences: dataset.trainIn.count, trialValidation: bestValidation, retrainValidation: v,
                                               tolerance: o.retrainTolerance)
                 } else {
                     record.source = "validated_trial_retrain_rejected"
@@ -226,7 +245,7 @@ public enum Stage2Pipeline {
         let m = signature.macro
         let doc = Doc(tf: o.tf, ab: o.ab, objective: o.objective.rawValue,
                       objectiveDefinition: "validation metric averaged over cell types and over both modes (told, not told)",
-                      bestValidation: best.value!, bestTrial: best.index, finalEpochs: hp.epochs, trials: tuner.trials.count,
+                      bestValidation: bestValidation, bestTrial: best.index, finalEpochs: hp.epochs, trials: tuner.trials.count,
                       encoding: hp.encoding.rawValue,
                       earlyStopping: ["patience": String(o.patience), "curve_rule": o.curveRule ? String(o.curveMargin) : "off"],
                       test: test, testMacro: ["auroc_told": m.aurocTold, "auroc_not_told": m.aurocNotTold,

@@ -65,6 +65,12 @@ enum TuningLoop {
         var bestEpoch: Int
         var stopped: String?
         var seconds: Double
+        /// Why the trial may not be selected as the best (nil: eligible). Stage 2 uses it for
+        /// cell-type blind models. The tuner is then told the worst value observed so far (the
+        /// usual treatment of a violated constraint), so the search moves away from that region;
+        /// the trial's own objective is kept in its note.
+        var ineligible: String? = nil
+        var cellTypeSensitivity: Double? = nil
     }
 
     /// Runs trials until `options.trials` have been asked and answered; resumes from the state file.
@@ -109,11 +115,18 @@ enum TuningLoop {
             }
             do {
                 let out = try trial(next, rule)
-                try tuner.tell(trial: next.index, value: out.value)
+                var told = out.value
+                if out.ineligible != nil {
+                    let worst = tuner.trials.filter { $0.status == .completed }.compactMap { $0.value }.min()
+                    told = min(out.value, worst ?? out.value)
+                }
+                try tuner.tell(trial: next.index, value: told)
                 curves.curves[String(next.index)] = out.curve
-                notes[next.index] = TrialNote(bestEpoch: out.bestEpoch, epochsRun: out.curve.count, stopped: out.stopped, seconds: out.seconds)
+                notes[next.index] = TrialNote(bestEpoch: out.bestEpoch, epochsRun: out.curve.count, stopped: out.stopped, seconds: out.seconds,
+                                              validation: out.value, ineligible: out.ineligible, cellTypeSensitivity: out.cellTypeSensitivity)
                 log(String(format: "trial %d: validation %@ %.4f (best epoch %d of %d run%@, %.1f s)", next.index + 1, o.objective.rawValue,
-                           out.value, out.bestEpoch, out.curve.count, out.stopped.map { ", stopped by \($0)" } ?? "", out.seconds))
+                           out.value, out.bestEpoch, out.curve.count, out.stopped.map { ", stopped by \($0)" } ?? "", out.seconds)
+                    + (out.ineligible.map { "; not eligible as best: \($0)" } ?? ""))
             } catch let e as TrainingDiverged {
                 try tuner.fail(trial: next.index, reason: e.description)
                 notes[next.index] = TrialNote(bestEpoch: 0, epochsRun: e.epoch, stopped: "diverged", seconds: 0)
@@ -127,18 +140,29 @@ enum TuningLoop {
         return (tuner, notes)
     }
 
+    /// The best completed trial among the eligible ones (by the value the tuner was told); when
+    /// every completed trial is ineligible, the one with the best own validation value.
+    static func bestTrial(tuner: Tuner, notes: [Int: TrialNote]) -> Trial? {
+        let done = tuner.trials.filter { $0.status == .completed && $0.value != nil }
+        func better(_ a: Trial, _ b: Trial, _ v: (Trial) -> Double) -> Bool { v(a) > v(b) || (v(a) == v(b) && a.index < b.index) }
+        let eligible = done.filter { notes[$0.index]?.ineligible == nil }
+        if let b = eligible.max(by: { better($1, $0, { $0.value! }) }) { return b }
+        return done.max(by: { better($1, $0, { notes[$0.index]?.validation ?? $0.value! }) })
+    }
+
     /// `hyperparameters.txt` (first line `OBJECTIVE,value`, then `name,value`) and `dataframe.csv`.
     static func writeOriginalOutputs(tuner: Tuner, best: Trial, objective: TuningObjective, notes: [Int: TrialNote], dir: String) throws {
-        var txt = "\(objective.rawValue.uppercased()),\(best.value!)\n"
+        var txt = "\(objective.rawValue.uppercased()),\(notes[best.index]?.validation ?? best.value!)\n"
         for p in tuner.space.parameters { txt += "\(p.name),\(best.parameters[p.name]!.description)\n" }
         try AtomicFile.write(txt, to: (dir as NSString).appendingPathComponent("hyperparameters.txt"))
         let table = tuner.csvTable().split(separator: "\n", omittingEmptySubsequences: false)
         var csv = ""
         for (i, line) in table.enumerated() where !line.isEmpty {
-            if i == 0 { csv += line + ",best_epoch,epochs_run,stopped_early,seconds\n"; continue }
+            if i == 0 { csv += line + ",best_epoch,epochs_run,stopped_early,seconds,trial_validation,cell_type_sensitivity,not_eligible\n"; continue }
             let idx = Int(line.split(separator: ",").first ?? "") ?? -1
             let n = notes[idx]
-            csv += line + ",\(n.map { String($0.bestEpoch) } ?? ""),\(n.map { String($0.epochsRun) } ?? ""),\(n?.stopped ?? ""),\(n.map { String(format: "%.2f", $0.seconds) } ?? "")\n"
+            csv += line + ",\(n.map { String($0.bestEpoch) } ?? ""),\(n.map { String($0.epochsRun) } ?? ""),\(n?.stopped ?? ""),\(n.map { String(format: "%.2f", $0.seconds) } ?? "")"
+            csv += ",\(n?.validation.map { String($0) } ?? ""),\(n?.cellTypeSensitivity.map { String(format: "%.3g", $0) } ?? ""),\(n?.ineligible.map { "\"\($0)\"" } ?? "")\n"
         }
         try AtomicFile.write(csv, to: (dir as NSString).appendingPathComponent("dataframe.csv"))
     }
@@ -152,7 +176,16 @@ public struct TrialNote: Codable, Sendable {
     public var epochsRun: Int
     public var stopped: String?
     public var seconds: Double
-    enum CodingKeys: String, CodingKey { case bestEpoch = "best_epoch", epochsRun = "epochs_run", stopped, seconds }
+    /// The trial's own validation objective (the tuner was told a worse one when it is ineligible).
+    public var validation: Double? = nil
+    /// Why the trial cannot be selected (e.g. a cell-type blind stage-2 model); nil when eligible.
+    public var ineligible: String? = nil
+    /// Stage 2: the largest |P(told) − P(not told)| on validation of the trial's model.
+    public var cellTypeSensitivity: Double? = nil
+    enum CodingKeys: String, CodingKey {
+        case bestEpoch = "best_epoch", epochsRun = "epochs_run", stopped, seconds, validation, ineligible
+        case cellTypeSensitivity = "cell_type_sensitivity"
+    }
 }
 
 public struct PipelineError: Error, CustomStringConvertible, Sendable {

@@ -129,6 +129,26 @@ public struct Stage2Predictions: Sendable {
         }
         return values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count)
     }
+
+    /// The largest |P(bound | told) − P(bound | not told)| over all (sequence, cell type) pairs:
+    /// how much the model's predictions depend on the cell-type code at all. 0 for a model whose
+    /// cell-type branch has died (e.g. tiny `linear_std` with strong weight decay), which cannot show
+    /// a signature whatever the data.
+    public var cellTypeSensitivity: Double {
+        var m = 0.0
+        for c in told.indices {
+            let t = told[c], n = notTold[c]
+            for i in t.indices { m = max(m, Double(abs(t[i] - n[i]))) }
+        }
+        return m
+    }
+
+    /// Below this `cellTypeSensitivity` a model counts as cell-type blind: no prediction moves by
+    /// more than 0.1 percentage point when the cell type is told.
+    public static let blindTolerance = 1e-3
+
+    /// True when the model ignores the cell-type code (`cellTypeSensitivity` < `blindTolerance`).
+    public var isCellTypeBlind: Bool { cellTypeSensitivity < Self.blindTolerance }
 }
 
 /// One row of a stage-2 learning curve.
@@ -151,6 +171,10 @@ public struct Stage2RunResult {
     public var bestValidation: Double?
     /// Why training ended early ("patience", "curve rule"), nil when it ran all epochs.
     public var stoppedEarly: String?
+    /// `cellTypeSensitivity` of the returned model on the validation split (nil without validation).
+    public var cellTypeSensitivity: Double?
+    /// The returned model ignores the cell-type code on validation (every validated epoch was blind).
+    public var isCellTypeBlind: Bool { (cellTypeSensitivity ?? 1) < Stage2Predictions.blindTolerance }
 }
 
 /// Stage-2 training as the original (`stage2_utils.train`): shuffled batches of sequences, each
@@ -191,7 +215,10 @@ public enum Stage2Training {
             validationFeatures = s1.pooledFeatures(v.sequences, indices: v.rows, threads: threads)
         }
         var records: [Stage2EpochRecord] = []
-        var best: (epoch: Int, value: Double, model: Stage2Model)? = nil
+        // The best epoch by validation objective, preferring epochs whose model uses the cell-type
+        // code: an epoch where the branch is dead cannot express a signature (its told and not-told
+        // predictions coincide), so it is chosen only when every epoch is blind.
+        var best: (epoch: Int, value: Double, blind: Bool, sensitivity: Double, model: Stage2Model)? = nil
         var stopped: String? = nil
         for epoch in 1...max(1, hp.epochs) {
             let start = Date()
@@ -224,8 +251,12 @@ public enum Stage2Training {
                 let pred = predict(model, sequences: v.sequences, labels: v.labels, rows: v.rows, cellTypes: cellTypes,
                                    encoding: hp.encoding, seed: hp.seed, threads: threads, features: validationFeatures)
                 let value = pred.objective(objective)
+                let sensitivity = pred.cellTypeSensitivity
+                let blind = sensitivity < Stage2Predictions.blindTolerance
                 rec.validationObjective = value
-                if best == nil || value > best!.value { best = (epoch, value, model.copy()) }
+                if best == nil || (best!.blind && !blind) || (best!.blind == blind && value > best!.value) {
+                    best = (epoch, value, blind, sensitivity, model.copy())
+                }
             }
             rec.seconds = Date().timeIntervalSince(start)
             records.append(rec)
@@ -237,7 +268,8 @@ public enum Stage2Training {
             }
         }
         if let b = best {
-            return Stage2RunResult(model: b.model, epochs: records, bestEpoch: b.epoch, bestValidation: b.value, stoppedEarly: stopped)
+            return Stage2RunResult(model: b.model, epochs: records, bestEpoch: b.epoch, bestValidation: b.value, stoppedEarly: stopped,
+                                   cellTypeSensitivity: b.sensitivity)
         }
         return Stage2RunResult(model: model, epochs: records, bestEpoch: records.count, bestValidation: nil, stoppedEarly: stopped)
     }
