@@ -25,6 +25,8 @@ public enum GenerationMethod: String, Codable, Sendable {
     case gpLogEI = "gp-logei"
     /// GP + log noisy expected improvement (used when the fitted noise is material).
     case gpLogNEI = "gp-lognei"
+    /// Given by the caller (`enqueue`), e.g. a configuration known to train, tried before the design.
+    case given
 }
 
 /// One trial: its index, parameters and outcome.
@@ -258,6 +260,24 @@ public final class Tuner {
         }
         try save()
         return out
+    }
+
+    /// Adds a trial with the given parameters (checked against the space; parameters not given, and
+    /// fixed ones, take the centre's values; names not in the space are ignored), pending, and returns
+    /// it. Enqueued before the first `ask`, it replaces the centre point; it does not count towards
+    /// the initial design.
+    @discardableResult
+    public func enqueue(_ parameters: [String: ParameterValue]) throws -> Trial {
+        var full = state.space.center()
+        for p in state.space.parameters {
+            if case .fixed = p { continue }
+            if let v = parameters[p.name] { full[p.name] = v }
+        }
+        let p = try state.space.validate(full)
+        let t = Trial(index: state.trials.count, parameters: p, status: .pending, value: nil, method: .given, failureReason: nil)
+        state.trials.append(t)
+        try save()
+        return t
     }
 
     /// Reports the objective value of a pending trial. A NaN or infinite value marks the trial failed.

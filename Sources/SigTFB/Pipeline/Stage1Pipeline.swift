@@ -85,6 +85,8 @@ public enum Stage1Pipeline {
         public var test: MultiLabelReport
         public var modelPath: String
         public var seconds: Double
+        /// Which model was tested (metrics.json `final_model`).
+        public var finalModel: Stage2Pipeline.FinalModelRecord
     }
 
     public static func run(options o: PipelineOptions, log: @escaping (String) -> Void) throws -> Result {
@@ -106,15 +108,55 @@ public enum Stage1Pipeline {
         var hp = hyperparameters(best, seed: o.seed, maxEpochs: o.maxEpochs)
         // With early stopping, the final run (no validation set left) stops at the best trial's best epoch.
         if o.patience > 0 || o.curveRule, let n = notes[best.index], n.bestEpoch > 0 { hp.epochs = n.bestEpoch }
-        log("final stage-1 model: \(hp.epochs) epochs on all \(dataset.trainIn.count) training sequences")
-        let final = try train(dataset: dataset, rows: Array(0..<dataset.trainIn.count), validation: nil, hp: hp, objective: o.objective,
-                              patience: 0, threads: o.threads, log: log, shouldStop: nil)
-        let test = Stage1Training.evaluate(final.model, on: EvaluationSplit(sequences: dataset.testIn, labels: dataset.testOut),
+        let trialValidation = best.value!
+        let trialEpoch = notes[best.index].map { $0.bestEpoch > 0 ? $0.bestEpoch : $0.epochsRun } ?? hp.epochs
+        // The best trial's validated model, re-run deterministically (same seed, split and epochs).
+        func validatedModel() throws -> Stage1Model {
+            var h = hp
+            h.epochs = trialEpoch
+            return try train(dataset: dataset, rows: trainRows, validation: validation, hp: h, objective: o.objective,
+                             patience: 0, threads: o.threads, log: { _ in }, shouldStop: nil).model
+        }
+        var record = Stage2Pipeline.FinalModelRecord(source: "retrain", policy: o.stage1FinalModel.rawValue, trial: best.index, epochs: hp.epochs,
+                                                     trainingSequences: dataset.trainIn.count, trialValidation: trialValidation,
+                                                     retrainValidation: nil, tolerance: nil)
+        let finalModel: Stage1Model
+        if o.stage1FinalModel == .validated {
+            log("final stage-1 model: the best trial's validated model (trial \(best.index + 1), \(trialEpoch) epochs on \(trainRows.count) sequences)")
+            finalModel = try validatedModel()
+            record = .init(source: "validated_trial", policy: o.stage1FinalModel.rawValue, trial: best.index, epochs: trialEpoch,
+                           trainingSequences: trainRows.count, trialValidation: trialValidation, retrainValidation: nil, tolerance: nil)
+            hp.epochs = trialEpoch
+        } else {
+            log("final stage-1 model: \(hp.epochs) epochs on all \(dataset.trainIn.count) training sequences")
+            let retrain = try train(dataset: dataset, rows: Array(0..<dataset.trainIn.count), validation: nil, hp: hp, objective: o.objective,
+                                    patience: 0, threads: o.threads, log: log, shouldStop: nil).model
+            finalModel = retrain
+            if o.stage1FinalModel == .guardedRetrain {
+                // The retrain has no validation split left; a run that failed (e.g. collapsed to a
+                // constant ranking: test AUROC 0.47 where the trial validated at AUPRC 0.83 on the demo
+                // MAX data) is caught by scoring it on the validation rows — which it trained on, so
+                // this is optimistic: it guards against failure, it does not estimate quality.
+                let v = objective(Stage1Training.evaluate(retrain, on: validation, cellTypes: dataset.targetLabels, threads: o.threads).report, o.objective)
+                record.retrainValidation = v; record.tolerance = o.retrainTolerance
+                if !(v.isFinite && v >= trialValidation - o.retrainTolerance) {
+                    log(String(format: "retrain: validation %@ %.4f vs the trial's %.4f (tolerance %.3f): rejected, using the best trial's validated model",
+                               o.objective.rawValue, v, trialValidation, o.retrainTolerance))
+                    record.source = "validated_trial_retrain_rejected"; record.epochs = trialEpoch; record.trainingSequences = trainRows.count
+                    hp.epochs = trialEpoch
+                    return try finish(try validatedModel())
+                }
+            }
+        }
+        return try finish(finalModel)
+
+        func finish(_ final: Stage1Model) throws -> Result {
+        let test = Stage1Training.evaluate(final, on: EvaluationSplit(sequences: dataset.testIn, labels: dataset.testOut),
                                            cellTypes: dataset.targetLabels, threads: o.threads).report
         let dir = ((o.saveModelPath as NSString).appendingPathComponent(o.tf) as NSString).appendingPathComponent(o.ab)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let path = (dir as NSString).appendingPathComponent("\(o.tf).\(o.ab).safetensors")
-        try Stage1Checkpoint.save(final.model, cellTypes: dataset.targetLabels, hyperparameters: hp,
+        try Stage1Checkpoint.save(final, cellTypes: dataset.targetLabels, hyperparameters: hp,
                                   trainingData: .init(file: o.chipData, sha256: Stage1Checkpoint.fingerprint(dataset), sequences: dataset.trainIn.count),
                                   to: path)
         let seconds = Date().timeIntervalSince(start)
@@ -128,17 +170,19 @@ public enum Stage1Pipeline {
             var trials: Int
             var earlyStopping: [String: String]
             var test: MultiLabelReport
+            var finalModel: Stage2Pipeline.FinalModelRecord
             var wallSeconds: Double
             enum CodingKeys: String, CodingKey {
                 case stage, tf, ab, objective, bestValidation = "best_validation", bestTrial = "best_trial", finalEpochs = "final_epochs"
-                case trials, earlyStopping = "early_stopping", test, wallSeconds = "wall_seconds"
+                case trials, earlyStopping = "early_stopping", test, finalModel = "final_model", wallSeconds = "wall_seconds"
             }
         }
         let doc = Doc(tf: o.tf, ab: o.ab, objective: o.objective.rawValue, bestValidation: best.value!, bestTrial: best.index,
                       finalEpochs: hp.epochs, trials: tuner.trials.count,
                       earlyStopping: ["patience": String(o.patience), "curve_rule": o.curveRule ? String(o.curveMargin) : "off"],
-                      test: test, wallSeconds: seconds)
+                      test: test, finalModel: record, wallSeconds: seconds)
         try AtomicFile.write(try Stage1Outputs.jsonEncoder().encode(doc), to: (o.saveModelPath as NSString).appendingPathComponent("\(o.tf)/\(o.ab)/metrics.json"))
-        return Result(best: best, finalEpochs: hp.epochs, test: test, modelPath: path, seconds: seconds)
+        return Result(best: best, finalEpochs: hp.epochs, test: test, modelPath: path, seconds: seconds, finalModel: record)
+        }
     }
 }

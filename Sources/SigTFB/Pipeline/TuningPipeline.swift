@@ -29,9 +29,15 @@ public struct PipelineOptions: Sendable {
     public var encoding: CellTypeEncoding = .oneHotHalfNotTold
     /// Stage 2: which model is evaluated on the test set (see `Stage2FinalModel`).
     public var finalModel: Stage2FinalModel = .validated
-    /// Stage 2, `guarded-retrain`: the retrain is kept only if its validation objective is at least
+    /// Stage 1: which model is tested — by default the original's retrain on the whole training set,
+    /// guarded: kept only if its objective on the validation rows is within `retrainTolerance` of the
+    /// trial's, else the best trial's validated model.
+    public var stage1FinalModel: Stage2FinalModel = .guardedRetrain
+    /// `guarded-retrain` (both stages): the retrain is kept only if its validation objective is at least
     /// the best trial's minus this.
     public var retrainTolerance = 0.02
+    /// Stage 2: start a new search with `Stage2Pipeline.knownGoodFirstTrial` instead of the space's centre.
+    public var knownGoodFirstTrial = true
 
     public init(tf: String, ab: String, chipData: String, hyperparameterPath: String, saveModelPath: String) {
         self.tf = tf; self.ab = ab; self.chipData = chipData
@@ -75,7 +81,9 @@ enum TuningLoop {
 
     /// Runs trials until `options.trials` have been asked and answered; resumes from the state file.
     /// Returns the tuner and per-trial notes (best epoch, early stop).
-    static func run(space: SearchSpace, options o: PipelineOptions, stage: Int, log: @escaping (String) -> Void,
+    /// - Parameter firstTrial: parameters of the first trial of a new search (replacing the centre point).
+    static func run(space: SearchSpace, options o: PipelineOptions, stage: Int, firstTrial: [String: ParameterValue]? = nil,
+                    log: @escaping (String) -> Void,
                     trial: (Trial, _ shouldStop: @escaping (Int, Double) -> Bool) throws -> TrialOutcome) throws -> (Tuner, [Int: TrialNote]) {
         let dir = o.hyperparameterPath
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -94,6 +102,7 @@ enum TuningLoop {
             log("resuming stage-\(stage) tuning: \(tuner.trials.filter { $0.status != .pending }.count) trials done")
         } else {
             tuner = try Tuner(space: space, seed: o.seed, direction: .maximize, stateURL: stateURL)
+            if let f = firstTrial { try tuner.enqueue(f) }
         }
         var curves = CurveStore.load(curvesPath)
         var notes: [Int: TrialNote] = [:]
