@@ -32,6 +32,10 @@ public struct PipelineOptions: Sendable {
     /// Stage 2, `guarded-retrain`: the retrain is kept only if its validation objective is at least
     /// the best trial's minus this.
     public var retrainTolerance = 0.02
+    /// The original's data options (`--typeChIP`, `--unique`, `--shuffle`, …; see `DataPlan`).
+    public var data = DataOptions()
+    /// Hyperparameters fixed on the command line (not tuned); see `FixedHyperparameters`.
+    public var fixedParameters: [String: ParameterValue] = [:]
 
     public init(tf: String, ab: String, chipData: String, hyperparameterPath: String, saveModelPath: String) {
         self.tf = tf; self.ab = ab; self.chipData = chipData
