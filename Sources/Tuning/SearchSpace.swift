@@ -105,8 +105,10 @@ public struct SearchSpace: Equatable, Sendable {
     public let parameters: [Parameter]
 
     /// Validates and builds a search space.
+    /// - Parameter allowAllFixed: accept a space whose parameters are all fixed (one point; a
+    ///   pipeline whose hyperparameters were all given). Spaces read from a user's JSON never are.
     /// - Throws: `TuningError.invalidSpace` naming the parameter and the problem.
-    public init(parameters: [Parameter]) throws {
+    public init(parameters: [Parameter], allowAllFixed: Bool = false) throws {
         guard !parameters.isEmpty else { throw TuningError.invalidSpace("no parameters") }
         var seen = Set<String>()
         var tunable = 0
@@ -144,7 +146,7 @@ public struct SearchSpace: Equatable, Sendable {
                 if case .double(let d) = v, !d.isFinite { throw TuningError.invalidSpace("parameter '\(n)': fixed value \(d) is not finite") }
             }
         }
-        guard tunable > 0 else { throw TuningError.invalidSpace("every parameter is fixed: nothing to tune") }
+        guard tunable > 0 || allowAllFixed else { throw TuningError.invalidSpace("every parameter is fixed: nothing to tune") }
         self.parameters = parameters
         let enc = SearchSpace.makeEncoding(parameters)
         guard enc.dims <= SobolSequence.maxDimension else {

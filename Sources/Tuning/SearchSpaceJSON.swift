@@ -133,12 +133,13 @@ extension Parameter: Codable {
 
 extension SearchSpace: Codable {
     /// Decodes either a list of Ax parameter dictionaries or an object with a `parameters` list.
+    /// (A saved tuner state may hold an all-fixed space; `parse`/`load` of a user's file reject it.)
     public init(from decoder: Decoder) throws {
         let root = try decoder.singleValueContainer().decode(JSONValue.self)
-        try self.init(json: root)
+        try self.init(json: root, allowAllFixed: true)
     }
 
-    init(json root: JSONValue) throws {
+    init(json root: JSONValue, allowAllFixed: Bool = false) throws {
         let list: [JSONValue]
         switch root {
         case .array(let a): list = a
@@ -153,7 +154,7 @@ extension SearchSpace: Codable {
             guard case .object(let o) = v else { throw TuningError.invalidSpace("parameter #\(i) is not a JSON object") }
             return try Parameter(axDictionary: o)
         }
-        try self.init(parameters: params)
+        try self.init(parameters: params, allowAllFixed: allowAllFixed)
     }
 
     public func encode(to encoder: Encoder) throws {

@@ -349,6 +349,10 @@ public final class Tuner {
         let index = state.trials.count
         let space = state.space
         let taken = try state.trials.map { try space.encode($0.parameters) }
+        // Every parameter fixed: the one point there is.
+        if space.encodedDimension == 0 {
+            return Trial(index: index, parameters: space.center(), status: .pending, value: nil, method: .center, failureReason: nil)
+        }
         let initialSoFar = state.trials.filter { $0.method == .center || $0.method == .sobol }.count
         let completed = state.trials.filter { $0.status == .completed }.count
         if initialSoFar < state.initialTrials || completed < 2 {

@@ -19,7 +19,9 @@ struct SigTFBCommand: ParsableCommand {
         } catch {
             let code = exitCode(for: error)
             if code == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                // One line: the message without ArgumentParser's usage block.
+                let line = message(for: error).split(whereSeparator: \.isNewline).joined(separator: " ")
+                FileHandle.standardError.write(Data("sigtfb: error: \(line)\n".utf8))
                 Foundation.exit(2)
             }
             exit(withError: error)

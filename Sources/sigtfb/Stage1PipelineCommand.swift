@@ -8,15 +8,15 @@ extension CellTypeEncoding: ExpressibleByArgument {}
 
 /// Options shared by `sigtfb stage1` and `sigtfb stage2` (the original's argument names).
 struct PipelineArguments: ParsableArguments {
-    @Option(name: .customLong("tf"), help: "Transcription factor name (output subdirectory).")
+    @Option(name: [.customLong("tf"), .customLong("TF")], help: "Transcription factor name (output subdirectory).")
     var tf: String
-    @Option(name: .customLong("ab"), help: "Antibody name (output subdirectory).")
+    @Option(name: [.customLong("ab"), .customLong("AB")], help: "Antibody name (output subdirectory).")
     var ab: String
-    @Option(name: .customLong("chip-data"), help: "Basset/SigTFB HDF5 file of the TF-AB.")
+    @Option(name: [.customLong("chip-data"), .customLong("chipData")], help: "Basset/SigTFB HDF5 file of the TF-AB.")
     var chipData: String
-    @Option(name: .customLong("hyperparameter-path"), help: "Directory for hyperparameters.txt, dataframe.csv and the resumable tuning state.")
+    @Option(name: [.customLong("hyperparameter-path"), .customLong("hyperparameterPath")], help: "Directory for hyperparameters.txt, dataframe.csv and the resumable tuning state (created if missing; the original needed it to exist).")
     var hyperparameterPath: String
-    @Option(name: .customLong("save-model-path"), help: "Directory under which TF/AB/TF.AB.safetensors (+ .json, metrics.json) are written.")
+    @Option(name: [.customLong("save-model-path"), .customLong("saveModelPath")], help: "Directory under which TF/AB/TF.AB.safetensors (+ .json, metrics.json) are written (the original: TF.AB.pth.tar).")
     var saveModelPath: String
     @Option(help: "Tuning trials (the original: 15).")
     var trials: Int = 15
@@ -64,13 +64,23 @@ struct Stage1PipelineCommand: ParsableCommand {
             SAVE-MODEL-PATH/TF/AB/TF.AB.safetensors (+ .json) and metrics.json.
             """)
     @OptionGroup var args: PipelineArguments
+    @OptionGroup(title: "The original's options (stage1_pipeline.py spellings)") var seed: SeedOptions
+
+    func validate() throws { try seed.check(stage: 1) }
 
     func run() throws {
         try CLI.guarded {
-            let r = try Stage1Pipeline.run(options: args.options, log: CLI.log)
+            var o = args.options
+            try seed.apply(to: &o, stage: 1)
+            let r = try Stage1Pipeline.run(options: o, log: CLI.log)
             print(CLI.summary(r.test, title: "test"))
-            print(String(format: "best trial %d (validation %@ %.4f); wrote %@ (%.1f s)", r.best.index + 1, args.objective.rawValue,
-                         r.best.value ?? 0, r.modelPath, r.seconds))
+            for line in r.baseline?.summaryLines ?? [] { print(line) }
+            if r.hasValidation {
+                print(String(format: "best trial %d (validation %@ %.4f); wrote %@ (%.1f s)", r.best.index + 1, args.objective.rawValue,
+                             r.best.value ?? 0, r.modelPath, r.seconds))
+            } else {
+                print(String(format: "trained on every training sequence (--typeChIP three, no validation); wrote %@ (%.1f s)", r.modelPath, r.seconds))
+            }
         }
     }
 }

@@ -19,10 +19,10 @@ struct Stage2PipelineCommand: ParsableCommand {
             metrics.json (final_model says which model was tested), signature.json, signature.tsv.
             """)
     @OptionGroup var args: PipelineArguments
-    @Option(name: .customLong("model-stage1-path"), help: "Stage-1 checkpoint (.safetensors with its .json sidecar).")
+    @Option(name: [.customLong("model-stage1-path"), .customLong("model_stage1_path")], help: "Stage-1 checkpoint (.safetensors with its .json sidecar; a TF.AB.pth.tar path is read as the .safetensors beside it).")
     var modelStage1Path: String
-    @Option(help: "Cell-type encoding: E (one-hot, half of each batch not told; default), C (one-hot only), null controls A (random vector per cell type), B (one shared random vector), D (random vector per instance).")
-    var encoding: CellTypeEncoding = .oneHotHalfNotTold
+    @Option(help: "Cell-type encoding: E (one-hot, half of each batch not told; default), C (one-hot only), null controls A (random integer vector per cell type), B (one shared random vector), D (random integer vector per instance); A, B, D are half not told too, so the signature is defined for them.")
+    var encoding: CellTypeEncoding?
     @Option(help: "Bootstrap replicates for the 95 % intervals.")
     var bootstrap: Int = 2000
     @Option(name: .customLong("final-model"), help: "Model evaluated on the test set: validated (the best trial's best-epoch model; default), guarded-retrain (retrain on all training sequences, kept only if its validation objective is within --retrain-tolerance of the trial's), retrain (the original: retrain, unchecked).")
@@ -30,7 +30,15 @@ struct Stage2PipelineCommand: ParsableCommand {
     @Option(name: .customLong("retrain-tolerance"), help: "guarded-retrain: largest drop of the validation objective accepted.")
     var retrainTolerance: Double = 0.02
 
+    @OptionGroup(title: "The original's options (stage2_pipeline.py spellings)") var seed: SeedOptions
+    @OptionGroup(title: "The original's stage-2 options") var seed2: SeedStage2Options
+
     func validate() throws {
+        try seed.check(stage: 2)
+        try seed2.check()
+        if seed.typeChIP == .three && finalModel != .validated {
+            throw ValidationError("--typeChIP three has no validation split: --final-model \(finalModel.rawValue) cannot be used")
+        }
         guard bootstrap >= 1 else { throw ValidationError("--bootstrap must be at least 1") }
         guard retrainTolerance.isFinite else { throw ValidationError("--retrain-tolerance must be a number") }
     }
@@ -38,11 +46,13 @@ struct Stage2PipelineCommand: ParsableCommand {
     func run() throws {
         try CLI.guarded {
             var o = args.options
-            o.encoding = encoding
+            o.encoding = try seed.encoding(ours: encoding)
+            try seed.apply(to: &o, stage: 2)
+            seed2.apply(to: &o)
             o.bootstrapReplicates = bootstrap
             o.finalModel = finalModel
             o.retrainTolerance = retrainTolerance
-            let r = try Stage2Pipeline.run(options: o, stage1Path: modelStage1Path, log: CLI.log)
+            let r = try Stage2Pipeline.run(options: o, stage1Path: SeedOptions.stage1Checkpoint(modelStage1Path, log: CLI.log), log: CLI.log)
             let m = r.signature.macro
             print(String(format: "%@.%@ signature: macro ΔAUROC %.4f [%.4f, %.4f]  p = %.3g  (AUROC told %.4f, not told %.4f)",
                          args.tf, args.ab, m.deltaAUROC, m.ci[0], m.ci[1], m.pValue, m.aurocTold, m.aurocNotTold))
@@ -52,8 +62,13 @@ struct Stage2PipelineCommand: ParsableCommand {
                              c.deltaAUROC, c.pValue, c.stage1AUROC.map { String(format: "%.4f", $0) } ?? "NaN"))
             }
             for w in r.signature.warnings { print("  warning: \(w)") }
-            print(String(format: "best trial %d (validation %@ %.4f); tested model: %@; wrote %@ (%.1f s)", r.best.index + 1, args.objective.rawValue,
-                         r.best.value ?? 0, r.finalModel.source, r.modelPath, r.seconds))
+            for line in r.baseline?.summaryLines ?? [] { print(line) }
+            if seed.typeChIP == .three {
+                print(String(format: "trained on every training sequence (--typeChIP three, no validation); wrote %@ (%.1f s)", r.modelPath, r.seconds))
+            } else {
+                print(String(format: "best trial %d (validation %@ %.4f); tested model: %@; wrote %@ (%.1f s)", r.best.index + 1, args.objective.rawValue,
+                             r.best.value ?? 0, r.finalModel.source, r.modelPath, r.seconds))
+            }
         }
     }
 }

@@ -108,6 +108,11 @@ final class Stage2PipelineTests: XCTestCase {
         XCTAssertEqual(csv.split(separator: "\n").count, 3)
         XCTAssertFalse(csv.contains("nan") || csv.contains("NaN"))
         XCTAssertTrue(csv.split(separator: "\n")[0].hasSuffix(",trial_validation,cell_type_sensitivity,not_eligible"), csv)
+        // The search starts from the configuration known to train, not from the centre of the space.
+        let state = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/hp2/tuning-state.json"))) as! [String: Any]
+        let first = (state["trials"] as! [[String: Any]])[0]
+        XCTAssertEqual(first["method"] as? String, "given")
+        XCTAssertEqual((first["parameters"] as! [String: Any])["learning_rate"] as? Double, 0.05)
         // Rerunning the same command resumes: no new trials, same best trial and signature.
         let again = try Stage2Pipeline.run(options: o2, stage1Path: r1.modelPath, log: { _ in })
         XCTAssertEqual(again.best, r2.best)

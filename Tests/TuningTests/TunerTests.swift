@@ -200,4 +200,28 @@ final class TunerTests: XCTestCase {
         // the original still loads
         XCTAssertEqual(try Tuner.resume(stateURL: url).trials, tuner.trials)
     }
+
+    /// A given first trial replaces the centre point; unset and fixed parameters take the centre's
+    /// values, out-of-range values are refused; the initial design still follows.
+    func testEnqueuedTrialComesFirstAndReplacesTheCentre() throws {
+        let space = try SearchSpace(parameters: [
+            .range(name: "lr", low: 1e-6, high: 1e-1, logScale: true),
+            .range(name: "n", low: 1, high: 100, valueType: .int),
+            .fixed(name: "f", value: .int(7)),
+        ])
+        let tuner = try Tuner(space: space, seed: 3, direction: .maximize)
+        XCTAssertThrowsError(try tuner.enqueue(["lr": .double(2)]))
+        let t = try tuner.enqueue(["lr": .double(0.05), "f": .int(9), "unknown": .int(1)])
+        XCTAssertEqual(t.index, 0)
+        XCTAssertEqual(t.method, .given)
+        XCTAssertEqual(t.parameters["lr"], .double(0.05))
+        XCTAssertEqual(t.parameters["f"], .int(7))
+        XCTAssertEqual(t.parameters["n"], space.center()["n"])
+        try tuner.tell(trial: 0, value: 1)
+        let next = try tuner.ask(count: 3)
+        XCTAssertEqual(next.map(\.method), [.sobol, .sobol, .sobol], "the centre is not added after a given first trial")
+        // The state round-trips with the new method.
+        let again = try Tuner.restore(stateJSON: try tuner.stateJSON())
+        XCTAssertEqual(again.trials.first?.method, .given)
+    }
 }

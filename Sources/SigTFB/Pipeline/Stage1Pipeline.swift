@@ -21,7 +21,13 @@ public enum Stage1Pipeline {
         ])
     }
 
-    static func hyperparameters(_ t: Trial, seed: UInt64, maxEpochs: Int?) -> Stage1Hyperparameters {
+    /// The search space with the parameters given on the command line fixed (all of them, with the
+    /// original's defaults for the others, when there is no validation to tune on).
+    public static func searchSpace(options o: PipelineOptions) throws -> SearchSpace {
+        try FixedHyperparameters.apply(try searchSpace(), fixed: o.fixedParameters, fixAll: o.data.division == .three)
+    }
+
+    static func hyperparameters(_ t: Trial, seed: UInt64, maxEpochs: Int?, data: DataOptions = DataOptions()) -> Stage1Hyperparameters {
         var hp = Stage1Hyperparameters()
         hp.learningRate = TuningLoop.double(t, "learning_rate")
         hp.weightDecay = TuningLoop.double(t, "weight_decay")
@@ -31,6 +37,8 @@ public enum Stage1Pipeline {
         hp.batchSize = TuningLoop.int(t, "batch_size")
         hp.epochs = min(TuningLoop.int(t, "num_epochs"), maxEpochs ?? Int.max)
         hp.seed = seed
+        hp.sampler = data.sampler
+        hp.loss = data.loss
         return hp
     }
 
@@ -45,28 +53,52 @@ public enum Stage1Pipeline {
 
     /// A stage-1 run with validation after every epoch, patience and the curve rule; returns the
     /// best epoch's model. Without `validation`, trains `hp.epochs` epochs and returns the last model.
+    /// `shuffleNegatives`: each batch also holds a dinucleotide-shuffled copy of every sequence,
+    /// unbound in every cell type (and, for the one-loss variant, counted for the same cell type).
+    /// `bothStrands`: validation predictions are averaged over both strands.
     static func train(dataset: BassetDataset, rows: [Int], validation: EvaluationSplit?, hp: Stage1Hyperparameters,
                       objective o: TuningObjective, patience: Int, threads: Int, log: (String) -> Void,
-                      shouldStop: ((Int, Double) -> Bool)?) throws -> (model: Stage1Model, curve: [Double], bestEpoch: Int, best: Double?, stopped: String?) {
+                      shouldStop: ((Int, Double) -> Bool)?, shuffleNegatives: Bool = false,
+                      bothStrands: Bool = false) throws -> (model: Stage1Model, curve: [Double], bestEpoch: Int, best: Double?, stopped: String?) {
         let arch = Stage1Architecture(channels: hp.channels, cellTypes: dataset.cellTypeCount, sequenceLength: dataset.sequenceLength)
         let model = Stage1Model(architecture: arch, convStd: hp.convStd, linearStd: hp.linearStd, seed: hp.seed)
         let trainer = Stage1Trainer(model: model, optimizer: Adam(learningRate: Float(hp.learningRate), weightDecay: Float(hp.weightDecay)),
                                     loss: hp.loss, threads: threads)
-        var sampler = try BalancedPairSampler(labels: dataset.trainOut, indices: rows, pairsPerBatch: hp.batchSize,
-                                              seed: hp.seed &+ 0x5A5A, cellTypeNames: dataset.targetLabels)
+        if hp.loss == .oneLoss && hp.sampler != .balanced {
+            throw PipelineError("the one-loss variant counts each sequence's sampled cell type, so it needs the balanced sampler (--customSampler True)")
+        }
+        var balanced: BalancedPairSampler? = nil
+        var shuffled: ShuffledSampler? = nil
+        switch hp.sampler {
+        case .balanced:
+            balanced = try BalancedPairSampler(labels: dataset.trainOut, indices: rows, pairsPerBatch: hp.batchSize,
+                                               seed: hp.seed &+ 0x5A5A, cellTypeNames: dataset.targetLabels)
+        case .shuffle:
+            shuffled = try ShuffledSampler(indices: rows, batchSize: min(hp.batchSize, rows.count), seed: hp.seed &+ 0x5A5A)
+        }
+        var shuffleRNG = SeededRandom.derived(seed: hp.seed, stream: 0xD1C0)
         let N = dataset.cellTypeCount
         var curve: [Double] = []
         var best: (Int, Double, NamedParameters)? = nil
         var stopped: String? = nil
         for epoch in 1...max(1, hp.epochs) {
-            for (s, b) in sampler.epoch().enumerated() {
-                var targets = [UInt8](); targets.reserveCapacity(b.rows.count * N)
+            let batches = balanced != nil ? balanced!.epoch() : shuffled!.epoch()
+            for (s, b) in batches.enumerated() {
+                var targets = [UInt8](); targets.reserveCapacity(2 * b.rows.count * N)
                 for r in b.rows { for c in 0..<N { targets.append(dataset.trainOut[r, c]) } }
-                let l = trainer.step(dataset.trainIn, rows: b.rows, targets: targets, cellTypes: b.cellTypes)
+                let l: Double
+                if shuffleNegatives {
+                    let batch = DinucleotideShuffle.batchWithShuffledCopies(dataset.trainIn, rows: b.rows, rng: &shuffleRNG)
+                    targets += [UInt8](repeating: 0, count: b.rows.count * N)
+                    l = trainer.step(batch, rows: Array(0..<(2 * b.rows.count)), targets: targets, cellTypes: b.cellTypes.map { $0 + $0 })
+                } else {
+                    l = trainer.step(dataset.trainIn, rows: b.rows, targets: targets, cellTypes: b.cellTypes)
+                }
                 if !l.isFinite || !model.parameters.allFinite { throw TrainingDiverged(epoch: epoch, step: s + 1) }
             }
             guard let v = validation else { continue }
-            let value = objective(Stage1Training.evaluate(model, on: v, cellTypes: dataset.targetLabels, threads: threads).report, o)
+            let value = objective(StrandAveraging.evaluateStage1(model, on: v, cellTypes: dataset.targetLabels, threads: threads,
+                                                                 bothStrands: bothStrands).report, o)
             if best == nil || value > best!.1 { best = (epoch, value, model.parameters) }
             curve.append(best!.1)
             if epoch % 10 == 0 { log(String(format: "  epoch %d/%d  valid %@ %.4f (best %.4f)", epoch, hp.epochs, o.rawValue, value, best!.1)) }
@@ -85,104 +117,98 @@ public enum Stage1Pipeline {
         public var test: MultiLabelReport
         public var modelPath: String
         public var seconds: Double
-        /// Which model was tested (metrics.json `final_model`).
-        public var finalModel: Stage2Pipeline.FinalModelRecord
+        /// `--baseline`: the constant baseline beside the model.
+        public var baseline: ConstantBaseline?
+        /// False under `--typeChIP three` (best.value is then not a validation objective).
+        public var hasValidation = true
     }
 
     public static func run(options o: PipelineOptions, log: @escaping (String) -> Void) throws -> Result {
         let start = Date()
-        let dataset = try BassetH5.read(path: o.chipData)
-        log("read \(o.chipData): \(dataset.trainIn.count) training, \(dataset.testIn.count) test sequences, cell types \(dataset.targetLabels.joined(separator: ", "))")
-        let (trainRows, validRows) = TrainValidationSplit.split(count: dataset.trainIn.count, validationFraction: o.validationFraction, seed: o.seed)
-        let validation = EvaluationSplit(sequences: dataset.trainIn, labels: dataset.trainOut, rows: validRows)
-        let space = try searchSpace()
-        let (tuner, notes) = try TuningLoop.run(space: space, options: o, stage: 1, log: log) { trial, rule in
+        let file = try BassetH5.read(path: o.chipData)
+        log("read \(o.chipData): \(file.trainIn.count) training, \(file.testIn.count) test sequences, cell types \(file.targetLabels.joined(separator: ", "))")
+        let plan = try DataPlan.prepare(dataset: file, options: o, log: log)
+        let dataset = plan.dataset
+        let both = o.data.reverseComplement.averagesPredictions
+        let space = try searchSpace(options: o)
+        var opts = o
+        if FixedHyperparameters.isFixed(space) && o.trials > 1 {
+            log("every hyperparameter is fixed: one trial instead of \(o.trials)")
+            opts.trials = 1
+        }
+        // Without validation (--typeChIP three) the single trial already trains the final model.
+        var trialModel: (trial: Int, model: Stage1Model)? = nil
+        let (tuner, notes) = try TuningLoop.run(space: space, options: opts, stage: 1, log: log) { trial, rule in
             let t0 = Date()
-            let hp = hyperparameters(trial, seed: o.seed, maxEpochs: o.maxEpochs)
-            let r = try train(dataset: dataset, rows: trainRows, validation: validation, hp: hp, objective: o.objective,
-                              patience: o.patience, threads: o.threads, log: log, shouldStop: rule)
+            let hp = hyperparameters(trial, seed: o.seed, maxEpochs: o.maxEpochs, data: o.data)
+            let split = try plan.split(trial: trial.index)
+            let r = try train(dataset: dataset, rows: split.train, validation: split.validation, hp: hp, objective: o.objective,
+                              patience: o.patience, threads: o.threads, log: log, shouldStop: rule,
+                              shuffleNegatives: o.data.dinucleotideShuffle, bothStrands: both)
+            if split.validation == nil { trialModel = (trial.index, r.model) }
             return .init(value: r.best ?? 0, curve: r.curve, bestEpoch: r.bestEpoch, stopped: r.stopped, seconds: Date().timeIntervalSince(t0))
         }
         guard let best = try tuner.best()?.observed else { throw PipelineError("every stage-1 trial failed; no model to train") }
         try TuningLoop.writeOriginalOutputs(tuner: tuner, best: best, objective: o.objective, notes: notes, dir: o.hyperparameterPath)
-        var hp = hyperparameters(best, seed: o.seed, maxEpochs: o.maxEpochs)
+        try plan.markNoValidation(hyperparameterPath: o.hyperparameterPath)
+        var hp = hyperparameters(best, seed: o.seed, maxEpochs: o.maxEpochs, data: o.data)
         // With early stopping, the final run (no validation set left) stops at the best trial's best epoch.
-        if o.patience > 0 || o.curveRule, let n = notes[best.index], n.bestEpoch > 0 { hp.epochs = n.bestEpoch }
-        let trialValidation = best.value!
-        let trialEpoch = notes[best.index].map { $0.bestEpoch > 0 ? $0.bestEpoch : $0.epochsRun } ?? hp.epochs
-        // The best trial's validated model, re-run deterministically (same seed, split and epochs).
-        func validatedModel() throws -> Stage1Model {
-            var h = hp
-            h.epochs = trialEpoch
-            return try train(dataset: dataset, rows: trainRows, validation: validation, hp: h, objective: o.objective,
-                             patience: 0, threads: o.threads, log: { _ in }, shouldStop: nil).model
-        }
-        var record = Stage2Pipeline.FinalModelRecord(source: "retrain", policy: o.stage1FinalModel.rawValue, trial: best.index, epochs: hp.epochs,
-                                                     trainingSequences: dataset.trainIn.count, trialValidation: trialValidation,
-                                                     retrainValidation: nil, tolerance: nil)
+        if plan.hasValidation, o.patience > 0 || o.curveRule, let n = notes[best.index], n.bestEpoch > 0 { hp.epochs = n.bestEpoch }
+        let finalRows = plan.finalRows
         let finalModel: Stage1Model
-        if o.stage1FinalModel == .validated {
-            log("final stage-1 model: the best trial's validated model (trial \(best.index + 1), \(trialEpoch) epochs on \(trainRows.count) sequences)")
-            finalModel = try validatedModel()
-            record = .init(source: "validated_trial", policy: o.stage1FinalModel.rawValue, trial: best.index, epochs: trialEpoch,
-                           trainingSequences: trainRows.count, trialValidation: trialValidation, retrainValidation: nil, tolerance: nil)
-            hp.epochs = trialEpoch
+        if let m = trialModel, m.trial == best.index {
+            finalModel = m.model
         } else {
-            log("final stage-1 model: \(hp.epochs) epochs on all \(dataset.trainIn.count) training sequences")
-            let retrain = try train(dataset: dataset, rows: Array(0..<dataset.trainIn.count), validation: nil, hp: hp, objective: o.objective,
-                                    patience: 0, threads: o.threads, log: log, shouldStop: nil).model
-            finalModel = retrain
-            if o.stage1FinalModel == .guardedRetrain {
-                // The retrain has no validation split left; a run that failed (e.g. collapsed to a
-                // constant ranking: test AUROC 0.47 where the trial validated at AUPRC 0.83 on the demo
-                // MAX data) is caught by scoring it on the validation rows — which it trained on, so
-                // this is optimistic: it guards against failure, it does not estimate quality.
-                let v = objective(Stage1Training.evaluate(retrain, on: validation, cellTypes: dataset.targetLabels, threads: o.threads).report, o.objective)
-                record.retrainValidation = v; record.tolerance = o.retrainTolerance
-                if !(v.isFinite && v >= trialValidation - o.retrainTolerance) {
-                    log(String(format: "retrain: validation %@ %.4f vs the trial's %.4f (tolerance %.3f): rejected, using the best trial's validated model",
-                               o.objective.rawValue, v, trialValidation, o.retrainTolerance))
-                    record.source = "validated_trial_retrain_rejected"; record.epochs = trialEpoch; record.trainingSequences = trainRows.count
-                    hp.epochs = trialEpoch
-                    return try finish(try validatedModel())
-                }
-            }
+            log("final stage-1 model: \(hp.epochs) epochs on \(finalRows.count) training sequences")
+            finalModel = try train(dataset: dataset, rows: finalRows, validation: nil, hp: hp, objective: o.objective,
+                                   patience: 0, threads: o.threads, log: log, shouldStop: nil,
+                                   shuffleNegatives: o.data.dinucleotideShuffle).model
         }
-        return try finish(finalModel)
-
-        func finish(_ final: Stage1Model) throws -> Result {
-        let test = Stage1Training.evaluate(final, on: EvaluationSplit(sequences: dataset.testIn, labels: dataset.testOut),
-                                           cellTypes: dataset.targetLabels, threads: o.threads).report
+        let testSplit = EvaluationSplit(sequences: dataset.testIn, labels: dataset.testOut)
+        let test = StrandAveraging.evaluateStage1(finalModel, on: testSplit, cellTypes: dataset.targetLabels, threads: o.threads,
+                                                  bothStrands: both).report
         let dir = ((o.saveModelPath as NSString).appendingPathComponent(o.tf) as NSString).appendingPathComponent(o.ab)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let path = (dir as NSString).appendingPathComponent("\(o.tf).\(o.ab).safetensors")
-        try Stage1Checkpoint.save(final, cellTypes: dataset.targetLabels, hyperparameters: hp,
-                                  trainingData: .init(file: o.chipData, sha256: Stage1Checkpoint.fingerprint(dataset), sequences: dataset.trainIn.count),
+        try Stage1Checkpoint.save(finalModel, cellTypes: dataset.targetLabels, hyperparameters: hp,
+                                  trainingData: .init(file: o.chipData, sha256: Stage1Checkpoint.fingerprint(file), sequences: finalRows.count),
                                   to: path)
+        try plan.writeSummary(to: dir)
+        var baseline: ConstantBaseline? = nil
+        if o.data.baseline {
+            let N = dataset.cellTypeCount, n = dataset.testIn.count
+            let probs = StrandAveraging.probabilitiesStage1(finalModel, sequences: dataset.testIn, threads: o.threads, bothStrands: both)
+            let b = ConstantBaseline.compute(cellTypes: dataset.targetLabels, trainLabels: dataset.trainOut, trainRows: finalRows,
+                                             testLabels: (0..<N).map { c in (0..<n).map { dataset.testOut[$0, c] } },
+                                             predictions: ["model": (0..<N).map { c in (0..<n).map { probs[$0 * N + c] } }])
+            try AtomicFile.write(try Stage1Outputs.jsonEncoder().encode(b), to: (dir as NSString).appendingPathComponent("baseline.json"))
+            baseline = b
+        }
         let seconds = Date().timeIntervalSince(start)
         struct Doc: Encodable {
             var stage = 1
             var tf: String, ab: String
             var objective: String
-            var bestValidation: Double
+            var bestValidation: Double?
             var bestTrial: Int
             var finalEpochs: Int
             var trials: Int
             var earlyStopping: [String: String]
             var test: MultiLabelReport
-            var finalModel: Stage2Pipeline.FinalModelRecord
+            var baseline: ConstantBaseline?
+            var data: DataPlan.Summary
             var wallSeconds: Double
             enum CodingKeys: String, CodingKey {
                 case stage, tf, ab, objective, bestValidation = "best_validation", bestTrial = "best_trial", finalEpochs = "final_epochs"
-                case trials, earlyStopping = "early_stopping", test, finalModel = "final_model", wallSeconds = "wall_seconds"
+                case trials, earlyStopping = "early_stopping", test, baseline, data, wallSeconds = "wall_seconds"
             }
         }
-        let doc = Doc(tf: o.tf, ab: o.ab, objective: o.objective.rawValue, bestValidation: best.value!, bestTrial: best.index,
-                      finalEpochs: hp.epochs, trials: tuner.trials.count,
+        let doc = Doc(tf: o.tf, ab: o.ab, objective: o.objective.rawValue, bestValidation: plan.hasValidation ? best.value! : nil,
+                      bestTrial: best.index, finalEpochs: hp.epochs, trials: tuner.trials.count,
                       earlyStopping: ["patience": String(o.patience), "curve_rule": o.curveRule ? String(o.curveMargin) : "off"],
-                      test: test, finalModel: record, wallSeconds: seconds)
+                      test: test, baseline: baseline, data: try plan.summary(), wallSeconds: seconds)
         try AtomicFile.write(try Stage1Outputs.jsonEncoder().encode(doc), to: (o.saveModelPath as NSString).appendingPathComponent("\(o.tf)/\(o.ab)/metrics.json"))
-        return Result(best: best, finalEpochs: hp.epochs, test: test, modelPath: path, seconds: seconds, finalModel: record)
-        }
+        return Result(best: best, finalEpochs: hp.epochs, test: test, modelPath: path, seconds: seconds, baseline: baseline,
+                      hasValidation: plan.hasValidation)
     }
 }

@@ -69,6 +69,8 @@ public enum Stage2Pipeline {
         public var seconds: Double
         /// Which model was evaluated on the test set and why (also in metrics.json).
         public var finalModel: FinalModelRecord
+        /// `--baseline`: the constant baseline beside the told / not-told predictions.
+        public var baseline: ConstantBaseline? = nil
     }
 
     /// metrics.json `final_model`: which model the test set saw.
@@ -105,7 +107,8 @@ public enum Stage2Pipeline {
 
     public static func run(options o: PipelineOptions, stage1Path: String, log: @escaping (String) -> Void) throws -> Result {
         let start = Date()
-        let dataset = try BassetH5.read(path: o.chipData)
+        let plan = try DataPlan.prepare(dataset: try BassetH5.read(path: o.chipData), options: o, log: log)
+        let dataset = plan.dataset
         let (stage1, side1) = try Stage1Checkpoint.load(path: stage1Path)
         guard side1.cellTypes == dataset.targetLabels else {
             throw PipelineError("\(stage1Path): the stage-1 model's cell types (\(side1.cellTypes.joined(separator: ","))) differ from \(o.chipData)'s (\(dataset.targetLabels.joined(separator: ",")))")
@@ -115,20 +118,20 @@ public enum Stage2Pipeline {
         }
         log("read \(o.chipData): \(dataset.trainIn.count) training, \(dataset.testIn.count) test sequences; stage-1 model \(stage1Path) (\(stage1.architecture.channels) channels)")
         let cellTypes = dataset.targetLabels
-        let (trainRows, validRows) = TrainValidationSplit.split(count: dataset.trainIn.count, validationFraction: o.validationFraction, seed: o.seed)
-        let validation = EvaluationSplit(sequences: dataset.trainIn, labels: dataset.trainOut, rows: validRows)
+        let (space, tuning) = try tuningSetup(options: o, plan: plan, log: log)
         // The best trial's validated model (best epoch, by validation) is kept in memory and saved
         // beside the tuning state, so a resumed run can evaluate it without retraining.
         let bestModelPath = (o.hyperparameterPath as NSString).appendingPathComponent(bestModelFile)
         let bestInfoPath = (o.hyperparameterPath as NSString).appendingPathComponent("best-trial.json")
         var saved: SavedBest? = FileManager.default.contents(atPath: bestInfoPath).flatMap { try? JSONDecoder().decode(SavedBest.self, from: $0) }
         var bestInMemory: (trial: Int, model: Stage2Model)? = nil
-        let (tuner, notes) = try TuningLoop.run(space: try searchSpace(), options: o, stage: 2,
+        let (tuner, notes) = try TuningLoop.run(space: space, options: tuning, stage: 2,
                                                 firstTrial: o.knownGoodFirstTrial ? knownGoodFirstTrial : nil, log: log) { trial, rule in
             let t0 = Date()
             let hp = hyperparameters(trial, options: o)
-            let r = try Stage2Training.run(trainSequences: dataset.trainIn, trainLabels: dataset.trainOut, trainRows: trainRows,
-                                           validation: validation, cellTypes: cellTypes, stage1: stage1, hyperparameters: hp,
+            let split = try plan.split(trial: trial.index)
+            let r = try Stage2Training.run(trainSequences: dataset.trainIn, trainLabels: dataset.trainOut, trainRows: split.train,
+                                           validation: split.validation, cellTypes: cellTypes, stage1: stage1, hyperparameters: hp,
                                            objective: o.objective, threads: o.threads, log: nil, shouldStop: rule)
             let value = r.bestValidation ?? 0
             let blind = r.isCellTypeBlind
@@ -152,6 +155,7 @@ public enum Stage2Pipeline {
         }
         // The best trial's own validation objective (the tuner was told a worse value for an ineligible trial).
         let bestValidation = notes[best.index]?.validation ?? best.value!
+        let (trainRows, validation) = try plan.split(trial: best.index)
         try TuningLoop.writeOriginalOutputs(tuner: tuner, best: best, objective: o.objective, notes: notes, dir: o.hyperparameterPath)
         let trialHP = hyperparameters(best, options: o)
         // The validated model of the best trial: from memory, from the saved file, or (state from an
@@ -184,16 +188,16 @@ public enum Stage2Pipeline {
             // The original's stage2_trainfull.py: retrain on the whole training set (for the best
             // trial's best epoch when early stopping is on).
             if o.patience > 0 || o.curveRule, let n = notes[best.index], n.bestEpoch > 0 { hp.epochs = n.bestEpoch }
-            log("retraining the stage-2 model: \(hp.epochs) epochs on all \(dataset.trainIn.count) training sequences (\(hp.freezePretrainedModel ? "frozen" : "fine-tuned") stage 1)")
+            log("retraining the stage-2 model: \(hp.epochs) epochs on all \(plan.finalRows.count) training sequences (\(hp.freezePretrainedModel ? "frozen" : "fine-tuned") stage 1)")
             let re = try Stage2Training.run(trainSequences: dataset.trainIn, trainLabels: dataset.trainOut,
-                                            trainRows: Array(0..<dataset.trainIn.count), validation: nil, cellTypes: cellTypes,
+                                            trainRows: plan.finalRows, validation: nil, cellTypes: cellTypes,
                                             stage1: stage1, hyperparameters: hp, objective: o.objective, threads: o.threads, log: nil).model
             if o.finalModel == .retrain {
                 final = re
                 record = FinalModelRecord(source: "retrain", policy: o.finalModel.rawValue, trial: best.index, epochs: hp.epochs,
-                                          trainingSequences: dataset.trainIn.count, trialValidation: bestValidation, retrainValidation: nil, tolerance: nil)
+                                          trainingSequences: plan.finalRows.count, trialValidation: bestValidation, retrainValidation: nil, tolerance: nil)
             } else {
-                let vp = Stage2Training.predict(re, sequences: validation.sequences, labels: validation.labels, rows: validation.rows,
+                let vp = Stage2Training.predict(re, sequences: validation!.sequences, labels: validation!.labels, rows: validation!.rows,
                                                 cellTypes: cellTypes, encoding: hp.encoding, seed: hp.seed, threads: o.threads)
                 let v = vp.objective(o.objective)
                 // A retrain whose cell-type branch died is rejected unless the validated model is blind too.
@@ -204,7 +208,7 @@ public enum Stage2Pipeline {
                 if accepted {
                     final = re
                     record = FinalModelRecord(source: "retrain", policy: o.finalModel.rawValue, trial: best.index, epochs: hp.epochs,
-                                              trainingSequences: dataset.trainIn.count, trialValidation: bestValidation, retrainValidation: v,
+                                              trainingSequences: plan.finalRows.count, trialValidation: bestValidation, retrainValidation: v,
                                               tolerance: o.retrainTolerance)
                 } else {
                     record.source = "validated_trial_retrain_rejected"
@@ -215,8 +219,9 @@ public enum Stage2Pipeline {
         if record.source != "retrain" { hp.epochs = trialEpoch }
         log("final stage-2 model: \(record.source) (trial \(best.index + 1), \(record.epochs) epochs on \(record.trainingSequences) sequences)")
         let testRows = Array(0..<dataset.testIn.count)
-        let pred = Stage2Training.predict(final, sequences: dataset.testIn, labels: dataset.testOut, rows: testRows,
-                                          cellTypes: cellTypes, encoding: hp.encoding, seed: o.seed, threads: o.threads)
+        let pred = StrandAveraging.predictStage2(final, sequences: dataset.testIn, labels: dataset.testOut, rows: testRows, cellTypes: cellTypes,
+                                                 encoding: hp.encoding, seed: o.seed, threads: o.threads,
+                                                 bothStrands: o.data.reverseComplement.averagesPredictions)
         let s1Report = Stage1Training.evaluate(stage1, on: EvaluationSplit(sequences: dataset.testIn, labels: dataset.testOut),
                                                cellTypes: cellTypes, threads: o.threads).report
         var s1: [String: Double?] = [:]
@@ -229,6 +234,8 @@ public enum Stage2Pipeline {
         try Stage2Checkpoint.save(final, cellTypes: cellTypes, hyperparameters: hp, to: path)
         try AtomicFile.write(try Stage1Outputs.jsonEncoder().encode(signature), to: (dir as NSString).appendingPathComponent("signature.json"))
         try AtomicFile.write(signature.tsv, to: (dir as NSString).appendingPathComponent("signature.tsv"))
+        let baseline = try writeDataOutputs(plan: plan, trainRows: record.source == "retrain" ? plan.finalRows : trainRows,
+                                            predictions: pred, directory: dir, hyperparameterPath: o.hyperparameterPath)
         let seconds = Date().timeIntervalSince(start)
         struct Doc: Encodable {
             var stage = 2
@@ -267,7 +274,8 @@ public enum Stage2Pipeline {
                                               "auprc_told": m.auprcTold, "auprc_not_told": m.auprcNotTold],
                       stage1Test: s1Report, finalModel: record, wallSeconds: seconds)
         try AtomicFile.write(try Stage1Outputs.jsonEncoder().encode(doc), to: (dir as NSString).appendingPathComponent("metrics.json"))
-        return Result(best: best, finalEpochs: hp.epochs, signature: signature, modelPath: path, seconds: seconds, finalModel: record)
+        return Result(best: best, finalEpochs: hp.epochs, signature: signature, modelPath: path, seconds: seconds, finalModel: record,
+                      baseline: baseline)
     }
 }
 

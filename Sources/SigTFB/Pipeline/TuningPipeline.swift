@@ -29,15 +29,15 @@ public struct PipelineOptions: Sendable {
     public var encoding: CellTypeEncoding = .oneHotHalfNotTold
     /// Stage 2: which model is evaluated on the test set (see `Stage2FinalModel`).
     public var finalModel: Stage2FinalModel = .validated
-    /// Stage 1: which model is tested — by default the original's retrain on the whole training set,
-    /// guarded: kept only if its objective on the validation rows is within `retrainTolerance` of the
-    /// trial's, else the best trial's validated model.
-    public var stage1FinalModel: Stage2FinalModel = .guardedRetrain
-    /// `guarded-retrain` (both stages): the retrain is kept only if its validation objective is at least
+    /// Stage 2, `guarded-retrain`: the retrain is kept only if its validation objective is at least
     /// the best trial's minus this.
     public var retrainTolerance = 0.02
     /// Stage 2: start a new search with `Stage2Pipeline.knownGoodFirstTrial` instead of the space's centre.
     public var knownGoodFirstTrial = true
+    /// The original's data options (`--typeChIP`, `--unique`, `--shuffle`, …; see `DataPlan`).
+    public var data = DataOptions()
+    /// Hyperparameters fixed on the command line (not tuned); see `FixedHyperparameters`.
+    public var fixedParameters: [String: ParameterValue] = [:]
 
     public init(tf: String, ab: String, chipData: String, hyperparameterPath: String, saveModelPath: String) {
         self.tf = tf; self.ab = ab; self.chipData = chipData

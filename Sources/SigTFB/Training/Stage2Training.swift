@@ -11,11 +11,14 @@ public enum CellTypeEncoding: String, Codable, Sendable, CaseIterable {
     case oneHotHalfNotTold = "E"
     /// "C": one-hot for every training instance (the model never sees "not told" in training).
     case oneHot = "C"
-    /// "A" (null control): a fixed random vector per cell type, half told / half not told.
+    /// "A" (null control): a fixed random vector per cell type (integers 1–99, as the original's
+    /// loader drew them), half told / half not told (the original told every instance under A).
     case randomPerCellType = "A"
-    /// "B" (null control): one random vector shared by all cell types — carries no cell-type information.
+    /// "B" (null control): one random vector shared by all cell types — carries no cell-type
+    /// information. (The original's loader used the all-zero vector, identical to "not told".)
     case sharedRandom = "B"
-    /// "D" (null control): a fresh random vector per instance — carries no cell-type information.
+    /// "D" (null control): a fresh random vector per instance (integers 1–99, as A) — carries no
+    /// cell-type information. (Described but never implemented in the original.)
     case randomPerInstance = "D"
 
     var halfNotTold: Bool { self != .oneHot }
@@ -35,7 +38,7 @@ public struct CellTypeCoder: Sendable {
         case .oneHot, .oneHotHalfNotTold:
             fixed = (0..<N).map { c in (0..<N).map { $0 == c ? 1 : 0 } }
         case .randomPerCellType:
-            fixed = (0..<N).map { _ in (0..<N).map { _ in Float(rng.uniform()) } }
+            fixed = (0..<N).map { _ in (0..<N).map { _ in Float(1 + rng.below(99)) } }
         case .sharedRandom:
             let v = (0..<N).map { _ in Float(rng.uniform()) }
             fixed = Array(repeating: v, count: N)
@@ -47,7 +50,7 @@ public struct CellTypeCoder: Sendable {
     /// Appends the "told" code of cell type `c` to `out`.
     public func appendTold(_ c: Int, to out: inout [Float], rng: inout SeededRandom) {
         if encoding == .randomPerInstance {
-            for _ in 0..<cellTypes { out.append(Float(rng.uniform())) }
+            for _ in 0..<cellTypes { out.append(Float(1 + rng.below(99))) }
         } else {
             out.append(contentsOf: fixed[c])
         }

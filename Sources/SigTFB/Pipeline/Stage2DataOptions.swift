@@ -1,0 +1,39 @@
+import Foundation
+import Storage
+import Tuning
+
+/// Stage 2 with the original's data and hyperparameter options (kept apart from Stage2Pipeline.run).
+extension Stage2Pipeline {
+    /// The stage-2 search space with the parameters given on the command line fixed (all of them,
+    /// with the original's defaults for the others, under `--typeChIP three`).
+    public static func searchSpace(options o: PipelineOptions) throws -> SearchSpace {
+        try FixedHyperparameters.apply(try searchSpace(), fixed: o.fixedParameters, fixAll: o.data.division == .three)
+    }
+
+    /// The space and the tuning options: one trial when nothing is left to tune.
+    static func tuningSetup(options o: PipelineOptions, plan: DataPlan, log: (String) -> Void) throws -> (SearchSpace, PipelineOptions) {
+        if !plan.hasValidation && o.finalModel != .validated {
+            throw PipelineError("--typeChIP three trains on every training sequence already; --final-model \(o.finalModel.rawValue) needs a validation split")
+        }
+        let space = try searchSpace(options: o)
+        var t = o
+        if FixedHyperparameters.isFixed(space) && o.trials > 1 {
+            log("every hyperparameter is fixed: one trial instead of \(o.trials)")
+            t.trials = 1
+        }
+        return (space, t)
+    }
+
+    /// data-plan.json and, with `--baseline`, baseline.json (the constant per cell type vs the
+    /// told and not-told predictions on the test set).
+    static func writeDataOutputs(plan: DataPlan, trainRows: [Int], predictions p: Stage2Predictions, directory: String,
+                                 hyperparameterPath: String) throws -> ConstantBaseline? {
+        try plan.writeSummary(to: directory)
+        try plan.markNoValidation(hyperparameterPath: hyperparameterPath)
+        guard plan.options.baseline else { return nil }
+        let b = ConstantBaseline.compute(cellTypes: p.cellTypes, trainLabels: plan.dataset.trainOut, trainRows: trainRows,
+                                         testLabels: p.labels, predictions: ["told": p.told, "not_told": p.notTold])
+        try AtomicFile.write(try Stage1Outputs.jsonEncoder().encode(b), to: (directory as NSString).appendingPathComponent("baseline.json"))
+        return b
+    }
+}
