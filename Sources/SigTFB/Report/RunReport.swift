@@ -351,6 +351,7 @@ private struct Builder {
         page.section(id: "tuning", title: "Tuning and training",
                      lead: "Bayesian optimisation of each stage's hyperparameters: the validation objective of every trial and the best so far; the learning curves of the trials.")
         var any = false
+        var ineligibleTrials: [Int: Set<Int>] = [:]
         for (stage, dir) in [(1, layout.stage1Directory), (2, layout.stage2Directory)] {
             page.heading("Stage \(stage)")
             let df = RunFiles.csv((dir as NSString).appendingPathComponent("dataframe.csv"))
@@ -360,33 +361,52 @@ private struct Builder {
             if let hp, let first = hp.first { objectiveName = "validation " + first.0.uppercased() }
             if let df, let vi = df.header.firstIndex(of: "value"), let ti = df.header.firstIndex(of: "trial_index") {
                 let mi = df.header.firstIndex(of: "method")
+                // Stage 2: a cell-type blind trial is plotted at its own validation value, apart, and
+                // is not part of "best so far" (it cannot be selected; the tuner saw a worse value).
+                let ownI = df.header.firstIndex(of: "trial_validation"), neI = df.header.firstIndex(of: "not_eligible")
                 var byMethod: [String: [(x: Double, y: Double)]] = [:]
                 var best: [(x: Double, y: Double)] = []
-                var failed = 0
+                var failed = 0, trialCount = 0
                 for r in df.rows where r.count > max(vi, ti) {
-                    guard let t = Double(r[ti]), let v = Double(r[vi]) else { failed += 1; continue }
+                    guard let t = Double(r[ti]), var v = Double(r[vi]) else { failed += 1; continue }
+                    trialCount += 1
+                    if let oi = ownI, oi < r.count, let own = Double(r[oi]) { v = own }
+                    if let ni = neI, ni < r.count, !r[ni].isEmpty {
+                        ineligibleTrials[stage, default: []].insert(Int(t))
+                        byMethod["not eligible", default: []].append((t + 1, v))
+                        best.append((t + 1, best.last?.y ?? -.infinity))
+                        continue
+                    }
                     let method = mi.flatMap { $0 < r.count ? r[$0] : nil } ?? "trial"
                     byMethod[method, default: []].append((t + 1, v))
                     best.append((t + 1, max(best.last?.y ?? -.infinity, v)))
                 }
-                if !best.isEmpty {
+                best = best.filter { $0.y.isFinite }
+                if trialCount > 0 {
                     any = true
                     var series: [ChartSeries] = [ChartSeries(name: "best so far", points: best, color: ReportPalette.accent, lineWidth: 2.5, step: true)]
                     // Initial design (centre, Sobol) in grey, model-guided trials (GP + acquisition) in red.
                     var initial: [(x: Double, y: Double)] = [], guided: [(x: Double, y: Double)] = []
+                    var blind: [(x: Double, y: Double)] = []
                     for (m, pts) in byMethod {
-                        if ["center", "sobol", "random", "trial"].contains(m.lowercased()) { initial += pts } else { guided += pts }
+                        if m == "not eligible" { blind += pts }
+                        else if ["center", "sobol", "random", "trial", "given"].contains(m.lowercased()) { initial += pts } else { guided += pts }
                     }
                     if !initial.isEmpty { series.append(ChartSeries(name: "trial: initial design", points: initial.sorted { $0.x < $1.x }, color: "#7b8794", scatterOnly: true)) }
                     if !guided.isEmpty { series.append(ChartSeries(name: "trial: Bayesian optimisation", points: guided.sorted { $0.x < $1.x }, color: "#e15759", scatterOnly: true)) }
+                    if !blind.isEmpty { series.append(ChartSeries(name: "trial: cell-type blind (not eligible)", points: blind.sorted { $0.x < $1.x }, color: "#f2b134", scatterOnly: true)) }
                     var chart = LineChart(title: "Stage \(stage): objective per trial", xLabel: "trial", yLabel: objectiveName, series: series)
-                    chart.integerX = true; chart.xRange = (0.5, Double(best.count) + 0.5); chart.id = nextID("clip")
-                    figs.append((chart.svg(), "\(best.count) trials\(failed > 0 ? ", \(failed) failed" : ""); best \(ReportFormat.metric(best.last?.y))."))
+                    chart.integerX = true; chart.xRange = (0.5, Double(trialCount + failed) + 0.5); chart.id = nextID("clip")
+                    let blindCount = ineligibleTrials[stage]?.count ?? 0
+                    figs.append((chart.svg(), "\(trialCount) trials\(failed > 0 ? ", \(failed) failed" : "")"
+                                 + (blindCount > 0 ? ", \(blindCount) cell-type blind (told = not told; not eligible as best)" : "")
+                                 + "; best \(ReportFormat.metric(best.last?.y))."))
                 }
             }
             if let curves = RunFiles.json(CurveStoreView.self, (dir as NSString).appendingPathComponent("curves.json")), !curves.curves.isEmpty {
                 let ordered = curves.curves.compactMap { (k, v) in Int(k).map { ($0, v) } }.sorted { $0.0 < $1.0 }
-                let bestTrial = ordered.max { ($0.1.last ?? -1) < ($1.1.last ?? -1) }?.0
+                let eligible = ordered.filter { !(ineligibleTrials[stage]?.contains($0.0) ?? false) }
+                let bestTrial = (eligible.isEmpty ? ordered : eligible).max { ($0.1.last ?? -1) < ($1.1.last ?? -1) }?.0
                 var series: [ChartSeries] = []
                 for (t, c) in ordered where t != bestTrial {
                     series.append(ChartSeries(name: "trial \(t + 1)", points: c.enumerated().map { (Double($0.offset + 1), $0.element) },

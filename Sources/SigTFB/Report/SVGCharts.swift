@@ -139,7 +139,45 @@ public struct LineChart {
         if y1 <= y0 { y1 = y0 + 1 }
         func px(_ x: Double) -> Double { ml + (x - x0) / (x1 - x0) * pw }
         func py(_ y: Double) -> Double { mt + ph - (y - y0) / (y1 - y0) * ph }
-        let W = ml + pw + mr, H = mt + ph + mb
+        // Legend geometry and placement: the corner hiding the fewest data points, or below the
+        // plot when every corner would hide some.
+        let entries = series.filter { !$0.hideInLegend }
+        var place = legend
+        var legendBelow = false
+        let lh = 16.0
+        let textW = Double(entries.map { $0.name.count }.max() ?? 4) * 6.4
+        let bw = 34 + textW, bh = Double(entries.count) * lh + 8
+        func corner(_ p: LegendPosition) -> (Double, Double) {
+            if legendBelow { return (ml, mt + ph + mb - 2) }
+            switch p {
+            case .topRight: return (ml + pw - bw - 6, mt + 6)
+            case .bottomRight, .auto: return (ml + pw - bw - 6, mt + ph - bh - 6)
+            case .topLeft: return (ml + 6, mt + 6)
+            case .bottomLeft, .none: return (ml + 6, mt + ph - bh - 6)
+            }
+        }
+        if legend != .none && !entries.isEmpty {
+            if legend == .auto {
+                // The corner that hides the fewest data points (lines sampled along their segments).
+                var samples: [(Double, Double)] = []
+                for se in series {
+                    let pts = se.points.filter { $0.x.isFinite && $0.y.isFinite }.map { (px($0.x), py($0.y)) }
+                    for (i, p) in pts.enumerated() {
+                        samples.append(p)
+                        if !se.scatterOnly && i + 1 < pts.count {
+                            for k in 1..<8 { let t = Double(k) / 8; samples.append((p.0 + (pts[i + 1].0 - p.0) * t, p.1 + (pts[i + 1].1 - p.1) * t)) }
+                        }
+                    }
+                }
+                func hidden(_ c: LegendPosition) -> Int {
+                    let (x, y) = corner(c)
+                    return samples.filter { $0.0 >= x - 4 && $0.0 <= x + bw + 4 && $0.1 >= y - 4 && $0.1 <= y + bh + 4 }.count
+                }
+                place = [LegendPosition.bottomRight, .topRight, .topLeft, .bottomLeft].min { hidden($0) < hidden($1) } ?? .bottomRight
+                if hidden(place) > 0 { legendBelow = true }
+            }
+        }
+        let W = ml + pw + mr, H = mt + ph + mb + (legendBelow ? bh + 6 : 0)
         var s = "<svg class=\"chart\" width=\"\(svgNum(W))\" height=\"\(svgNum(H))\" viewBox=\"0 0 \(svgNum(W)) \(svgNum(H))\" role=\"img\" font-family=\"Helvetica, Arial, sans-serif\">"
         if let title { s += "<text x=\"\(svgNum(ml))\" y=\"20\" font-size=\"14\" font-weight=\"600\" fill=\"#1f2933\">\(ReportFormat.escape(title))</text>" }
         s += "<rect x=\"\(svgNum(ml))\" y=\"\(svgNum(mt))\" width=\"\(svgNum(pw))\" height=\"\(svgNum(ph))\" fill=\"#fbfcfd\" stroke=\"#cbd2d9\"/>"
@@ -195,39 +233,8 @@ public struct LineChart {
             }
         }
         s += "</g>"
-        // Legend.
-        let entries = series.filter { !$0.hideInLegend }
+        // Legend (placed before the header: below the plot it makes the SVG taller).
         if legend != .none && !entries.isEmpty {
-            let lh = 16.0
-            let textW = Double(entries.map { $0.name.count }.max() ?? 4) * 6.4
-            let bw = 34 + textW, bh = Double(entries.count) * lh + 8
-            func corner(_ p: LegendPosition) -> (Double, Double) {
-                switch p {
-                case .topRight: return (ml + pw - bw - 6, mt + 6)
-                case .bottomRight, .auto: return (ml + pw - bw - 6, mt + ph - bh - 6)
-                case .topLeft: return (ml + 6, mt + 6)
-                case .bottomLeft, .none: return (ml + 6, mt + ph - bh - 6)
-                }
-            }
-            var place = legend
-            if legend == .auto {
-                // The corner that hides the fewest data points (lines sampled along their segments).
-                var samples: [(Double, Double)] = []
-                for se in series {
-                    let pts = se.points.filter { $0.x.isFinite && $0.y.isFinite }.map { (px($0.x), py($0.y)) }
-                    for (i, p) in pts.enumerated() {
-                        samples.append(p)
-                        if !se.scatterOnly && i + 1 < pts.count {
-                            for k in 1..<8 { let t = Double(k) / 8; samples.append((p.0 + (pts[i + 1].0 - p.0) * t, p.1 + (pts[i + 1].1 - p.1) * t)) }
-                        }
-                    }
-                }
-                func hidden(_ c: LegendPosition) -> Int {
-                    let (x, y) = corner(c)
-                    return samples.filter { $0.0 >= x - 4 && $0.0 <= x + bw + 4 && $0.1 >= y - 4 && $0.1 <= y + bh + 4 }.count
-                }
-                place = [LegendPosition.bottomRight, .topRight, .topLeft, .bottomLeft].min { hidden($0) < hidden($1) } ?? .bottomRight
-            }
             let (bx, by) = corner(place)
             s += "<g class=\"legend\"><rect x=\"\(svgNum(bx))\" y=\"\(svgNum(by))\" width=\"\(svgNum(bw))\" height=\"\(svgNum(bh))\" fill=\"#ffffff\" fill-opacity=\"0.92\" stroke=\"#d9e2ec\" rx=\"3\"/>"
             for (i, e) in entries.enumerated() {
