@@ -1,4 +1,5 @@
 import Foundation
+import Genomics
 
 /// A MEME minimal motif format file (DNA): version, strands, background and motifs.
 ///
@@ -78,7 +79,7 @@ public struct MEMEFile: Sendable, Equatable {
 
     /// Writes `text()` to `url` atomically.
     public func write(to url: URL) throws {
-        try Data(text().utf8).write(to: url, options: .atomic)
+        try AtomicWrite.write(Array(text().utf8), to: url.path)
     }
 
     static func format(_ x: Double, digits: Int) -> String {

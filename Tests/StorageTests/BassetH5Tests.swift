@@ -105,6 +105,27 @@ final class OutputLockTests: XCTestCase {
         XCTAssertNoThrow(try OutputLock(directory: dir))
     }
 
+    /// A writer killed between writing its temporary file and renaming it leaves `.NAME.tmp-PID-N`
+    /// behind; the next run that takes the directory's lock removes those of dead processes only.
+    func testTemporariesOfDeadWritersAreSweptWhenTheLockIsTaken() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sigtfb-sweep-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/true")
+        try p.run(); p.waitUntilExit()
+        let dead = p.processIdentifier, alive = ProcessInfo.processInfo.processIdentifier
+        try FileManager.default.createDirectory(atPath: dir + "/stage1/T/A", withIntermediateDirectories: true)
+        let stale = ["/.run.json.tmp-\(dead)-12345", "/stage1/.tuning-state.json.tmp-\(dead)", "/stage1/T/A/.T.A.safetensors.tmp-\(dead)-9"]
+        let kept = ["/.report.html.tmp-\(alive)-7", "/stage1/tuning-state.json", "/stage1/notes.tmp-\(dead)", "/.hidden"]
+        for f in stale + kept { XCTAssertTrue(FileManager.default.createFile(atPath: dir + f, contents: Data("x".utf8))) }
+        XCTAssertEqual(AtomicFile.temporaryWriter(of: ".a.h5.tmp-42-7"), 42)
+        XCTAssertNil(AtomicFile.temporaryWriter(of: "a.h5.tmp-42-7"))
+        let lock = try OutputLock(directory: dir)
+        defer { lock.release() }
+        for f in stale { XCTAssertFalse(FileManager.default.fileExists(atPath: dir + f), "not removed: \(f)") }
+        for f in kept { XCTAssertTrue(FileManager.default.fileExists(atPath: dir + f), "removed: \(f)") }
+    }
+
     func testMemoryBudgetRefusesAbsurdSizes() {
         XCTAssertThrowsError(try MemoryBudget.check(UInt64(1) << 60, what: "big.h5")) { e in
             XCTAssertTrue("\(e)".contains("big.h5 needs about"), "\(e)")
