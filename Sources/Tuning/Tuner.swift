@@ -158,6 +158,15 @@ public final class Tuner {
     }
 
     static func decodeState(_ data: Data, source: String) throws -> TunerState {
+        do {
+            return try decodeStateFields(data, source: source)
+        } catch TuningError.invalidState(let m) {
+            // Parameter names and values are echoed from the file; JSON escapes can put line breaks in them.
+            throw TuningError.invalidState(m.replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\n", with: "\\n"))
+        }
+    }
+
+    private static func decodeStateFields(_ data: Data, source: String) throws -> TunerState {
         let st: TunerState
         do {
             st = try JSONDecoder().decode(TunerState.self, from: data)
