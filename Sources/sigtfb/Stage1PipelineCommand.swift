@@ -66,7 +66,7 @@ struct Stage1PipelineCommand: ParsableCommand {
     @OptionGroup var args: PipelineArguments
 
     func run() throws {
-        try CLI.guarded {
+        try CLI.guarded(interruptible: args.hyperparameterPath) {
             let r = try Stage1Pipeline.run(options: args.options, log: CLI.log)
             print(CLI.summary(r.test, title: "test"))
             print(String(format: "best trial %d (validation %@ %.4f); wrote %@ (%.1f s)", r.best.index + 1, args.objective.rawValue,

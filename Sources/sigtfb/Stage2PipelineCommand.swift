@@ -36,7 +36,7 @@ struct Stage2PipelineCommand: ParsableCommand {
     }
 
     func run() throws {
-        try CLI.guarded {
+        try CLI.guarded(interruptible: args.hyperparameterPath) {
             var o = args.options
             o.encoding = encoding
             o.bootstrapReplicates = bootstrap

@@ -64,6 +64,7 @@ public enum Stage1Pipeline {
                 for r in b.rows { for c in 0..<N { targets.append(dataset.trainOut[r, c]) } }
                 let l = trainer.step(dataset.trainIn, rows: b.rows, targets: targets, cellTypes: b.cellTypes)
                 if !l.isFinite || !model.parameters.allFinite { throw TrainingDiverged(epoch: epoch, step: s + 1) }
+                try Interruption.check()
             }
             guard let v = validation else { continue }
             let value = objective(Stage1Training.evaluate(model, on: v, cellTypes: dataset.targetLabels, threads: threads).report, o)
@@ -89,6 +90,8 @@ public enum Stage1Pipeline {
 
     public static func run(options o: PipelineOptions, log: @escaping (String) -> Void) throws -> Result {
         let start = Date()
+        let locks = try o.lockOutputs()
+        defer { locks.forEach { $0.release() } }
         let dataset = try BassetH5.read(path: o.chipData)
         log("read \(o.chipData): \(dataset.trainIn.count) training, \(dataset.testIn.count) test sequences, cell types \(dataset.targetLabels.joined(separator: ", "))")
         let (trainRows, validRows) = TrainValidationSplit.split(count: dataset.trainIn.count, validationFraction: o.validationFraction, seed: o.seed)

@@ -85,6 +85,7 @@ public enum Stage2Pipeline {
 
     public static func run(options o: PipelineOptions, stage1Path: String, log: @escaping (String) -> Void) throws -> Result {
         let start = Date()
+        let locks = try o.lockOutputs(); defer { locks.forEach { $0.release() } }
         let dataset = try BassetH5.read(path: o.chipData)
         let (stage1, side1) = try Stage1Checkpoint.load(path: stage1Path)
         guard side1.cellTypes == dataset.targetLabels else {

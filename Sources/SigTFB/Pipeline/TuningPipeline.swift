@@ -95,6 +95,7 @@ enum TuningLoop {
             for (k, v) in n { if let i = Int(k) { notes[i] = v } }
         }
         while true {
+            try Interruption.check()
             // A trial left pending by an interrupted run is re-run (deterministic) before new ones.
             let pending = tuner.trials.filter { $0.status == .pending }
             let next: Trial
@@ -107,22 +108,33 @@ enum TuningLoop {
                 guard o.curveRule, epoch >= o.curveMinEpochs, let b = snapshot.bestCurveValue(at: epoch) else { return false }
                 return bestSoFar < b - o.curveMargin
             }
+            // The trial's curve and note are saved before the tuner is told: the state file is what
+            // marks a trial complete, so a run killed in between reruns the trial (deterministically)
+            // and rewrites them, instead of resuming with a completed trial whose note is missing
+            // (the final run's epoch count and the curve rule read them).
+            func record(_ note: TrialNote, curve: [Double]?) throws {
+                if let curve { curves.curves[String(next.index)] = curve }
+                notes[next.index] = note
+                try curves.save(curvesPath)
+                var enc: [String: TrialNote] = [:]
+                for (k, v) in notes { enc[String(k)] = v }
+                try AtomicFile.write(try Stage1Outputs.jsonEncoder().encode(enc), to: notesPath)
+            }
             do {
                 let out = try trial(next, rule)
+                try record(TrialNote(bestEpoch: out.bestEpoch, epochsRun: out.curve.count, stopped: out.stopped, seconds: out.seconds), curve: out.curve)
                 try tuner.tell(trial: next.index, value: out.value)
-                curves.curves[String(next.index)] = out.curve
-                notes[next.index] = TrialNote(bestEpoch: out.bestEpoch, epochsRun: out.curve.count, stopped: out.stopped, seconds: out.seconds)
                 log(String(format: "trial %d: validation %@ %.4f (best epoch %d of %d run%@, %.1f s)", next.index + 1, o.objective.rawValue,
                            out.value, out.bestEpoch, out.curve.count, out.stopped.map { ", stopped by \($0)" } ?? "", out.seconds))
             } catch let e as TrainingDiverged {
+                try record(TrialNote(bestEpoch: 0, epochsRun: e.epoch, stopped: "diverged", seconds: 0), curve: nil)
                 try tuner.fail(trial: next.index, reason: e.description)
-                notes[next.index] = TrialNote(bestEpoch: 0, epochsRun: e.epoch, stopped: "diverged", seconds: 0)
                 log("trial \(next.index + 1): failed: \(e.description)")
+            } catch let e as Interrupted {
+                log("trial \(next.index + 1): \(e.description); it will be rerun from its start")
+                throw e
             }
-            try curves.save(curvesPath)
-            var enc: [String: TrialNote] = [:]
-            for (k, v) in notes { enc[String(k)] = v }
-            try AtomicFile.write(try Stage1Outputs.jsonEncoder().encode(enc), to: notesPath)
+            try Interruption.check()
         }
         return (tuner, notes)
     }
@@ -145,6 +157,15 @@ enum TuningLoop {
 
     static func int(_ t: Trial, _ k: String) -> Int { Int(t.parameters[k]!.doubleValue!) }
     static func double(_ t: Trial, _ k: String) -> Double { t.parameters[k]!.doubleValue! }
+}
+
+extension PipelineOptions {
+    /// The directories a stage writes to (its tuning state, its TF/AB model directory), locked for
+    /// the whole stage so that two runs never interleave their files there.
+    func lockOutputs() throws -> [OutputLock] {
+        try OutputLock.acquire([hyperparameterPath,
+                                ((saveModelPath as NSString).appendingPathComponent(tf) as NSString).appendingPathComponent(ab)])
+    }
 }
 
 public struct TrialNote: Codable, Sendable {
