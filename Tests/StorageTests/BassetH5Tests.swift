@@ -84,6 +84,19 @@ final class BassetH5Tests: XCTestCase {
                 XCTAssertTrue(text.contains(file), "\(file): \(text)")
             }
         }
+        // Cell-type names become TSV columns: a line break or tab in one is an error naming it.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sigtfb-h5-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for bad in ["He\npG2", "He\tpG2", ""] {
+            var ds = try! BassetH5.read(path: fixture("h5/ctcf_small.h5"))
+            ds.targetLabels[1] = bad
+            let path = dir.appendingPathComponent("labels.h5").path
+            XCTAssertNoThrow(try BassetH5.write(ds, to: path))
+            XCTAssertThrowsError(try BassetH5.read(path: path)) { error in
+                XCTAssertTrue("\(error)".contains("labels.h5: dataset 'target_labels': name 2"), "\(error)")
+                XCTAssertFalse("\(error)".contains("\n"), "\(error)")
+            }
+        }
         XCTAssertThrowsError(try BassetH5.read(path: "/nonexistent/x.h5")) { error in
             XCTAssertTrue("\(error)".contains("no such file"))
         }

@@ -98,9 +98,11 @@ public enum Stage1Checkpoint {
             throw ModelError("\(side): not a valid sigtfb model sidecar: \(describe(error))")
         }
         guard sidecar.stage == 1 else { throw ModelError("\(side): this is a stage-\(sidecar.stage) model; expected stage 1") }
+        if let p = sidecar.architecture.problem { throw ModelError("\(side): field 'architecture': \(p)") }
         guard sidecar.cellTypes.count == sidecar.architecture.cellTypes else {
-            throw ModelError("\(side): names \(sidecar.cellTypes.count) cell types but the architecture has \(sidecar.architecture.cellTypes)")
+            throw ModelError("\(side): field 'cell_types' names \(sidecar.cellTypes.count) cell types but the architecture has \(sidecar.architecture.cellTypes)")
         }
+        if let p = ArchitectureCheck.cellTypeNames(sidecar.cellTypes) { throw ModelError("\(side): field 'cell_types': \(p)") }
         let (tensors, _) = try Safetensors.read(path: path)
         var params = NamedParameters()
         for t in tensors { params.append(t.name, Tensor(shape: t.shape, data: t.values)) }

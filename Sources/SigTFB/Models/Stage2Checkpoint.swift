@@ -42,6 +42,12 @@ public enum Stage2Checkpoint {
             throw ModelError("\(sidePath): not a valid sigtfb stage-2 sidecar: \(describe(error))")
         }
         guard side.stage == 2 else { throw ModelError("\(sidePath): this is a stage-\(side.stage) model; expected stage 2") }
+        if let p = side.architecture.problem { throw ModelError("\(sidePath): field 'architecture': \(p)") }
+        if let p = side.stage1Architecture.problem { throw ModelError("\(sidePath): field 'stage1_architecture': \(p)") }
+        guard side.cellTypes.count == side.architecture.cellTypes else {
+            throw ModelError("\(sidePath): field 'cell_types' names \(side.cellTypes.count) cell types but the architecture has \(side.architecture.cellTypes)")
+        }
+        if let p = ArchitectureCheck.cellTypeNames(side.cellTypes) { throw ModelError("\(sidePath): field 'cell_types': \(p)") }
         var all: [String: Tensor] = [:]
         for t in try Safetensors.read(path: path).tensors { all[t.name] = Tensor(shape: t.shape, data: t.values) }
         var p1 = NamedParameters(), head = NamedParameters()

@@ -204,7 +204,8 @@ public enum Prediction {
                 throw PredictionError("\(vcfPath): line \(v.line): chromosome \(v.chrom) is not in \(genome.path)")
             }
             let start = v.position - 1 - L / 2
-            guard start >= 0, start + L <= genome.lengths[idx] else {
+            // (start + L would overflow for a POS near Int.max.)
+            guard start >= 0, start <= genome.lengths[idx] - L else {
                 throw PredictionError("\(vcfPath): line \(v.line): the \(L)-bp window around \(v.chrom):\(v.position) runs off the chromosome")
             }
             regions.append(GenomeRegion(chrom: idx, start: start, end: start + L, strand: .plus))
