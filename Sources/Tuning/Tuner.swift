@@ -233,11 +233,11 @@ public final class Tuner {
         do {
             try data.write(to: tmp)
         } catch {
-            throw TuningError.invalidRequest("\(url.path): cannot write the state (\(dir.path) not writable?)")
+            throw TuningError.io("\(url.path): cannot write the state (is \(dir.path) a writable directory?)")
         }
         if rename(tmp.path, url.path) != 0 {
             try? FileManager.default.removeItem(at: tmp)
-            throw TuningError.invalidRequest("\(url.path): cannot replace the state file")
+            throw TuningError.io("\(url.path): cannot replace the state file")
         }
     }
 

@@ -88,9 +88,11 @@ public enum Stage1Checkpoint {
 
     public static func load(path: String) throws -> (model: Stage1Model, sidecar: CheckpointSidecar) {
         let side = sidecarPath(for: path)
+        guard FileManager.default.fileExists(atPath: path) else { throw ModelError("\(path): no such model file") }
         guard let data = FileManager.default.contents(atPath: side) else {
             throw ModelError("\(side): the model's JSON sidecar is missing (expected next to \(path))")
         }
+        if let s = recordedStage(data), s != 1 { throw ModelError("\(side): this is a stage-\(s) model; expected stage 1") }
         let sidecar: CheckpointSidecar
         do {
             sidecar = try JSONDecoder().decode(CheckpointSidecar.self, from: data)
@@ -111,6 +113,13 @@ public enum Stage1Checkpoint {
         } catch {
             throw ModelError("\(path): \(error)")
         }
+    }
+
+    /// The `stage` a sidecar records, read on its own so that a model of the other stage is named
+    /// as such instead of failing on the first field the two formats do not share.
+    static func recordedStage(_ sidecar: Data) -> Int? {
+        struct StageOnly: Decodable { var stage: Int? }
+        return (try? JSONDecoder().decode(StageOnly.self, from: sidecar))?.stage
     }
 
     /// SHA-256 over the training sequences' codes and labels.

@@ -34,8 +34,12 @@ public enum Stage2Checkpoint {
 
     public static func load(path: String) throws -> (model: Stage2Model, sidecar: Stage2Sidecar) {
         let sidePath = Stage1Checkpoint.sidecarPath(for: path)
+        guard FileManager.default.fileExists(atPath: path) else { throw ModelError("\(path): no such model file") }
         guard let data = FileManager.default.contents(atPath: sidePath) else {
             throw ModelError("\(sidePath): the model's JSON sidecar is missing (expected next to \(path))")
+        }
+        if let s = Stage1Checkpoint.recordedStage(data), s != 2 {
+            throw ModelError("\(sidePath): this is a stage-\(s) model; expected stage 2")
         }
         let side: Stage2Sidecar
         do { side = try JSONDecoder().decode(Stage2Sidecar.self, from: data) } catch {

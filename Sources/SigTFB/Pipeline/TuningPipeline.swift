@@ -44,9 +44,13 @@ struct CurveStore: Codable {
     /// trial index → best-so-far validation objective after each epoch.
     var curves: [String: [Double]] = [:]
 
-    static func load(_ path: String) -> CurveStore {
-        guard let d = FileManager.default.contents(atPath: path), let s = try? JSONDecoder().decode(CurveStore.self, from: d) else { return CurveStore() }
-        return s
+    /// The saved curves; none when the file does not exist yet. A file that cannot be decoded is an
+    /// error: resuming without it would silently change the cross-trial stop rule.
+    static func load(_ path: String) throws -> CurveStore {
+        guard let d = FileManager.default.contents(atPath: path) else { return CurveStore() }
+        do { return try JSONDecoder().decode(CurveStore.self, from: d) } catch {
+            throw PipelineError("\(path): cannot be read (\(oneLine(describe(error)))); it belongs to the tuning state beside it: restore it, or delete the directory's tuning-state.json, curves.json and trial-notes.json to start the tuning afresh")
+        }
     }
     func save(_ path: String) throws { try AtomicFile.write(try Stage1Outputs.jsonEncoder().encode(self), to: path) }
 
@@ -89,10 +93,14 @@ enum TuningLoop {
         } else {
             tuner = try Tuner(space: space, seed: o.seed, direction: .maximize, stateURL: stateURL)
         }
-        var curves = CurveStore.load(curvesPath)
+        var curves = try CurveStore.load(curvesPath)
         var notes: [Int: TrialNote] = [:]
-        if let d = FileManager.default.contents(atPath: notesPath), let n = try? JSONDecoder().decode([String: TrialNote].self, from: d) {
-            for (k, v) in n { if let i = Int(k) { notes[i] = v } }
+        if let d = FileManager.default.contents(atPath: notesPath) {
+            do {
+                for (k, v) in try JSONDecoder().decode([String: TrialNote].self, from: d) { if let i = Int(k) { notes[i] = v } }
+            } catch {
+                throw PipelineError("\(notesPath): cannot be read (\(oneLine(describe(error)))); it belongs to the tuning state beside it: restore it, or delete the directory's tuning-state.json, curves.json and trial-notes.json to start the tuning afresh")
+            }
         }
         while true {
             try Interruption.check()
@@ -174,6 +182,11 @@ public struct TrialNote: Codable, Sendable {
     public var stopped: String?
     public var seconds: Double
     enum CodingKeys: String, CodingKey { case bestEpoch = "best_epoch", epochsRun = "epochs_run", stopped, seconds }
+}
+
+/// `s` with line breaks escaped, for a one-line message.
+func oneLine(_ s: String) -> String {
+    s.replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\n", with: "\\n")
 }
 
 public struct PipelineError: Error, CustomStringConvertible, Sendable {
