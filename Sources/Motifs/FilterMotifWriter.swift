@@ -1,5 +1,7 @@
 import Foundation
-import Genomics
+#if canImport(Genomics)
+import Genomics  // AtomicWrite (the fuzz harnesses compile its file into one module instead)
+#endif
 
 /// Writes the motifs of a model's filters: a MEME file (`filter_0`, … with `nsites`) and a TSV
 /// summary with each filter's best database match.

@@ -1,5 +1,7 @@
 import Foundation
-import Genomics
+#if canImport(Genomics)
+import Genomics  // AtomicWrite (the fuzz harnesses compile its file into one module instead)
+#endif
 
 /// A MEME minimal motif format file (DNA): version, strands, background and motifs.
 ///

@@ -1,5 +1,7 @@
 import Foundation
-import Genomics
+#if canImport(Genomics)
+import Genomics  // AtomicWrite (the fuzz harnesses compile its file into one module instead)
+#endif
 
 /// Writes that never leave half a file behind: content goes to a temporary file in the same
 /// directory (same file system, so the final `rename` is atomic), which is then renamed.
