@@ -274,20 +274,3 @@ public enum FastaStream {
         try finish()
     }
 }
-
-/// Writes a file through a temporary sibling and a rename, so readers never see half of it.
-public enum AtomicWrite {
-    public static func write(_ bytes: [UInt8], to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let tmp = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())").path
-        guard FileManager.default.createFile(atPath: tmp, contents: Data(bytes)) else {
-            throw GenomicsError(file: path, "cannot write (directory not writable or disk full?)")
-        }
-        if rename(tmp, path) != 0 {
-            let err = String(cString: strerror(errno))
-            unlink(tmp)
-            throw GenomicsError(file: path, "cannot move the finished file into place: \(err)")
-        }
-    }
-}

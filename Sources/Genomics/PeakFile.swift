@@ -101,6 +101,11 @@ public enum PeakFileParser {
                 func field(_ k: Int) -> String {
                     String(decoding: UnsafeBufferPointer(start: b + fs[k], count: fe[k] - fs[k]), as: UTF8.self)
                 }
+                /// A field as quoted in a message (control and non-ASCII bytes escaped).
+                func quoted(_ k: Int) -> String {
+                    let bytes = UnsafeBufferPointer(start: b + fs[k], count: fe[k] - fs[k])
+                    return "'" + GenomicsError.shown(bytes) + "'" + GenomicsError.encodingHint(bytes)
+                }
                 func fail(_ msg: String) -> GenomicsError { GenomicsError(file: path, line: lineNo, msg) }
                 guard nf >= 3 else {
                     throw fail("expected at least 3 tab-separated columns (chrom, start, end), found \(nf)")
@@ -112,17 +117,20 @@ public enum PeakFileParser {
                     guard p < fe[k] else { throw fail("column \(k + 1) (\(what)) is empty") }
                     if b[p] == UInt8(ascii: "-") {
                         if fe[k] - p > 1, (b[p + 1] >= 48 && b[p + 1] <= 57) {
-                            throw fail("negative \(what) coordinate \(field(k))")
+                            throw fail("negative \(what) coordinate \(GenomicsError.shown(UnsafeBufferPointer(start: b + fs[k], count: fe[k] - fs[k])))")
                         }
-                        throw fail("column \(k + 1) (\(what)) is not an integer: '\(field(k))'")
+                        throw fail("column \(k + 1) (\(what)) is not an integer: \(quoted(k))")
                     }
                     if b[p] == UInt8(ascii: "+") { p += 1 }
                     guard p < fe[k], fe[k] - p <= 18 else {
-                        throw fail("column \(k + 1) (\(what)) is not an integer: '\(field(k))'")
+                        if p < fe[k], (p..<fe[k]).allSatisfy({ b[$0] >= 48 && b[$0] <= 57 }) {
+                            throw fail("column \(k + 1) (\(what)) is absurdly large: \(quoted(k)) (more than 18 digits)")
+                        }
+                        throw fail("column \(k + 1) (\(what)) is not an integer: \(quoted(k))")
                     }
                     while p < fe[k] {
                         let d = Int(b[p]) - 48
-                        guard d >= 0 && d <= 9 else { throw fail("column \(k + 1) (\(what)) is not an integer: '\(field(k))'") }
+                        guard d >= 0 && d <= 9 else { throw fail("column \(k + 1) (\(what)) is not an integer: \(quoted(k))") }
                         v = v * 10 + d
                         p += 1
                     }

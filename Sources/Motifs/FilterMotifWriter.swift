@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Genomics)
+import Genomics  // AtomicWrite (the fuzz harnesses compile its file into one module instead)
+#endif
 
 /// Writes the motifs of a model's filters: a MEME file (`filter_0`, … with `nsites`) and a TSV
 /// summary with each filter's best database match.
@@ -42,8 +45,8 @@ public enum FilterMotifWriter {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let meme = directory.appendingPathComponent(memeName)
         let tsv = directory.appendingPathComponent(summaryName)
-        try Data(memeText(results, background: background).utf8).write(to: meme, options: .atomic)
-        try Data(summaryTSV(results, matches: matches).utf8).write(to: tsv, options: .atomic)
+        try AtomicWrite.write(Array(memeText(results, background: background).utf8), to: meme.path)
+        try AtomicWrite.write(Array(summaryTSV(results, matches: matches).utf8), to: tsv.path)
         return (meme, tsv)
     }
 

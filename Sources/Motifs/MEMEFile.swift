@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Genomics)
+import Genomics  // AtomicWrite (the fuzz harnesses compile its file into one module instead)
+#endif
 
 /// A MEME minimal motif format file (DNA): version, strands, background and motifs.
 ///
@@ -78,7 +81,7 @@ public struct MEMEFile: Sendable, Equatable {
 
     /// Writes `text()` to `url` atomically.
     public func write(to url: URL) throws {
-        try Data(text().utf8).write(to: url, options: .atomic)
+        try AtomicWrite.write(Array(text().utf8), to: url.path)
     }
 
     static func format(_ x: Double, digits: Int) -> String {

@@ -53,6 +53,10 @@ public enum BassetH5 {
         if Set(labels).count != labels.count {
             throw HDF5Error("\(path): dataset 'target_labels' has duplicate names: \(labels)")
         }
+        // The names become TSV columns and table rows.
+        if let i = labels.firstIndex(where: { $0.isEmpty || $0.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } }) {
+            throw HDF5Error("\(path): dataset 'target_labels': name \(i + 1) (\(labels[i].debugDescription)) is empty or contains a tab, line break or other control character")
+        }
 
         // Estimate the memory of the decoded data before reading it: one byte per base plus the
         // decoding buffers and labels.

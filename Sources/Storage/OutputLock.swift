@@ -31,6 +31,23 @@ public final class OutputLock {
         let note = "pid \(ProcessInfo.processInfo.processIdentifier)\n"
         _ = ftruncate(fd, 0)
         _ = note.withCString { write(fd, $0, strlen($0)) }
+        // Holding the lock, nobody else writes here: temporary files of writers that died (SIGKILL,
+        // power loss) before renaming them into place are leftovers.
+        AtomicFile.removeStaleTemporaries(under: directory)
+    }
+
+    /// Locks each distinct directory of `directories` (in order); releases those already taken if one fails.
+    public static func acquire(_ directories: [String]) throws -> [OutputLock] {
+        var seen = Set<String>(), locks: [OutputLock] = []
+        for d in directories {
+            let key = URL(fileURLWithPath: d).standardizedFileURL.path
+            guard seen.insert(key).inserted else { continue }
+            do { locks.append(try OutputLock(directory: d)) } catch {
+                for l in locks { l.release() }
+                throw error
+            }
+        }
+        return locks
     }
 
     /// Releases the lock (also released automatically when the process ends).

@@ -160,6 +160,15 @@ public final class Tuner {
     }
 
     static func decodeState(_ data: Data, source: String) throws -> TunerState {
+        do {
+            return try decodeStateFields(data, source: source)
+        } catch TuningError.invalidState(let m) {
+            // Parameter names and values are echoed from the file; JSON escapes can put line breaks in them.
+            throw TuningError.invalidState(m.replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\n", with: "\\n"))
+        }
+    }
+
+    private static func decodeStateFields(_ data: Data, source: String) throws -> TunerState {
         let st: TunerState
         do {
             st = try JSONDecoder().decode(TunerState.self, from: data)
@@ -226,11 +235,11 @@ public final class Tuner {
         do {
             try data.write(to: tmp)
         } catch {
-            throw TuningError.invalidRequest("\(url.path): cannot write the state (\(dir.path) not writable?)")
+            throw TuningError.io("\(url.path): cannot write the state (is \(dir.path) a writable directory?)")
         }
         if rename(tmp.path, url.path) != 0 {
             try? FileManager.default.removeItem(at: tmp)
-            throw TuningError.invalidRequest("\(url.path): cannot replace the state file")
+            throw TuningError.io("\(url.path): cannot replace the state file")
         }
     }
 

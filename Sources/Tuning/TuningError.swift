@@ -8,6 +8,8 @@ public enum TuningError: Error, CustomStringConvertible, Equatable {
     case invalidRequest(String)
     /// A numerical routine failed (LAPACK info code, non-finite numbers).
     case numerical(String)
+    /// The state file cannot be written (the message names it and the directory).
+    case io(String)
 
     public var description: String {
         switch self {
@@ -15,6 +17,7 @@ public enum TuningError: Error, CustomStringConvertible, Equatable {
         case .invalidState(let m): return "invalid tuner state: \(m)"
         case .invalidRequest(let m): return m
         case .numerical(let m): return "numerical failure: \(m)"
+        case .io(let m): return m
         }
     }
 }

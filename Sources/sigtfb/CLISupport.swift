@@ -18,9 +18,21 @@ enum CLIError: Error, CustomStringConvertible {
 enum CLI {
     /// Runs `body`; any error becomes `sigtfb: error: <message>` on stderr and exit code 1
     /// (2 for usage errors). No stack traces.
-    static func guarded(_ body: () throws -> Void) throws {
+    ///
+    /// With `interruptible` (the directory that holds the run's resumable state), SIGINT and SIGTERM
+    /// stop the run at its next safe point (`Interruption`): one line on stderr, exit 130 (SIGINT) or
+    /// 143 (SIGTERM); a second signal stops at once.
+    static func guarded(interruptible stateDirectory: String? = nil, _ body: () throws -> Void) throws {
+        if stateDirectory != nil {
+            Interruption.install { sig in
+                log("sigtfb: \(sig == SIGTERM ? "SIGTERM" : "interrupt") received; stopping at the next safe point (send it again to stop at once)")
+            }
+        }
         do {
             try body()
+        } catch let e as Interrupted {
+            log("sigtfb: interrupted; state saved in \(stateDirectory ?? ".") — rerun the same command to continue")
+            throw ExitCode(e.exitStatus)
         } catch let e as ExitCode {
             throw e
         } catch let e as ValidationError {

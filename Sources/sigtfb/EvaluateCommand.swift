@@ -26,6 +26,10 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Worker threads (default: all cores).")
     var threads: Int?
 
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
     func run() throws {
         try CLI.guarded {
             let threads = self.threads ?? Parallel.availableCores

@@ -56,6 +56,7 @@ struct PredictCommand: ParsableCommand {
         guard inputs.count == 1 else { throw ValidationError("give exactly one of --fasta, --bed or --vcf") }
         if (bed != nil || vcf != nil) && genome == nil { throw ValidationError("--bed and --vcf need --genome") }
         guard stride >= 1 else { throw ValidationError("--stride must be at least 1") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         guard Prediction.Aggregate(rawValue: aggregate) != nil else {
             throw ValidationError("--aggregate must be max, mean or center, not '\(aggregate)'")
         }
@@ -79,6 +80,7 @@ struct PredictCommand: ParsableCommand {
     /// The `stage` recorded in a checkpoint's JSON sidecar (1 when absent).
     static func stage(of model: String) throws -> Int {
         let side = URL(fileURLWithPath: model).deletingPathExtension().appendingPathExtension("json").path
+        guard FileManager.default.fileExists(atPath: model) else { throw CLIError.data("\(model): no such model file") }
         guard let data = FileManager.default.contents(atPath: side),
               let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw CLIError.data("\(side): the model's JSON sidecar is missing or unreadable (expected next to \(model))")
@@ -128,6 +130,9 @@ struct PredictCommand: ParsableCommand {
                 let g = try Genome(path: genome!, log: CLI.log)
                 let (variants, skipped) = try Prediction.readVCF(path: vcf)
                 if skipped > 0 { CLI.log("\(vcf): skipped \(skipped) variants that are not SNVs") }
+                guard !variants.isEmpty else {
+                    throw CLIError.data("\(vcf): no SNVs to score (\(skipped) other variants skipped; only single-base REF and ALT are scored)")
+                }
                 let (refs, alts) = try Prediction.alleleWindows(variants, genome: g, length: m.architecture.sequenceLength, vcfPath: vcf)
                 var centre = options
                 centre.aggregate = .center

@@ -123,7 +123,7 @@ struct PreprocessCommand: ParsableCommand {
 
     /// Prints the one-line message; the returned `ExitCode` ends the process with `code`.
     private func fail(_ message: String, code: Int32) -> ExitCode {
-        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+        FileHandle.standardError.write(Data("sigtfb: error: \(message)\n".utf8))
         return ExitCode(code)
     }
 }

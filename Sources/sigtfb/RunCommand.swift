@@ -77,7 +77,7 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        try CLI.guarded {
+        try CLI.guarded(interruptible: out) {
             let names = RunLayout.names(fromPeaksDirectory: peaks)!
             var o = RunOptions(peaksDirectory: peaks, genomePath: genome, outputDirectory: out,
                                tf: tf ?? names.tf, ab: ab ?? names.ab)

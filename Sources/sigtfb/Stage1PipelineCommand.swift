@@ -69,7 +69,7 @@ struct Stage1PipelineCommand: ParsableCommand {
     func validate() throws { try seed.check(stage: 1) }
 
     func run() throws {
-        try CLI.guarded {
+        try CLI.guarded(interruptible: args.hyperparameterPath) {
             var o = args.options
             try seed.apply(to: &o, stage: 1)
             let r = try Stage1Pipeline.run(options: o, log: CLI.log)

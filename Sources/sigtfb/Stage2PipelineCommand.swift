@@ -44,7 +44,7 @@ struct Stage2PipelineCommand: ParsableCommand {
     }
 
     func run() throws {
-        try CLI.guarded {
+        try CLI.guarded(interruptible: args.hyperparameterPath) {
             var o = args.options
             o.encoding = try seed.encoding(ours: encoding)
             try seed.apply(to: &o, stage: 2)

@@ -59,12 +59,15 @@ struct TrainStage1Command: ParsableCommand {
     var threads: Int?
 
     func validate() throws {
-        guard numChannels >= 1 else { throw ValidationError("--num-channels must be at least 1") }
-        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
-        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
+        // Upper bounds far above any real use, so that a typo fails here instead of in an allocation.
+        guard (1...10_000).contains(numChannels) else { throw ValidationError("--num-channels must be between 1 and 10000") }
+        guard (1...1_000_000).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 1000000") }
+        guard (1...1_000_000).contains(epochs) else { throw ValidationError("--epochs must be between 1 and 1000000") }
         guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate must be positive") }
-        guard weightDecay >= 0 else { throw ValidationError("--weight-decay must be ≥ 0") }
-        guard convStd > 0, linearStd > 0 else { throw ValidationError("--conv-std and --linear-std must be positive") }
+        guard weightDecay >= 0, weightDecay.isFinite else { throw ValidationError("--weight-decay must be a finite number ≥ 0") }
+        guard convStd > 0, linearStd > 0, convStd.isFinite, linearStd.isFinite else {
+            throw ValidationError("--conv-std and --linear-std must be positive finite numbers")
+        }
         guard (0..<1).contains(validationFraction) else { throw ValidationError("--validation-fraction must be in [0, 1)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }

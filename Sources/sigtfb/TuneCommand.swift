@@ -16,14 +16,21 @@ struct TuneCommand: ParsableCommand {
     /// or 2 for a request that does not fit the state (usage error).
     static func run(_ body: () throws -> Void) throws {
         do { try body() } catch let e as TuningError {
-            FileHandle.standardError.write(Data("error: \(e.description)\n".utf8))
+            FileHandle.standardError.write(Data("sigtfb: error: \(e.description)\n".utf8))
             if case .invalidRequest = e { throw ExitCode(2) }
+            throw ExitCode(1)
+        } catch let e as ExitCode {
+            throw e
+        } catch let e as ValidationError {
+            throw e
+        } catch {
+            FileHandle.standardError.write(Data("sigtfb: error: \(error)\n".utf8))
             throw ExitCode(1)
         }
     }
 
     static func usageError(_ message: String) -> ExitCode {
-        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+        FileHandle.standardError.write(Data("sigtfb: error: \(message)\n".utf8))
         return ExitCode(2)
     }
 

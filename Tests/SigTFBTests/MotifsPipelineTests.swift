@@ -257,7 +257,7 @@ final class MotifsPipelineTests: XCTestCase {
             XCTAssertFalse(d.contains("\n"), d, file: file, line: line)
             XCTAssertTrue(d.contains(s), "'\(d)' lacks '\(s)'", file: file, line: line)
         }
-        XCTAssertThrowsError(try Stage1Checkpoint.load(path: "/nonexistent/model.safetensors")) { oneLine($0, contains: "/nonexistent/model.json") }
+        XCTAssertThrowsError(try Stage1Checkpoint.load(path: "/nonexistent/model.safetensors")) { oneLine($0, contains: "/nonexistent/model.safetensors: no such model file") }
         let (m, _) = try ctcfModel()
         let data = try BassetH5.read(path: fixturePath("h5/ctcf_small.h5"))
         XCTAssertThrowsError(try MotifAnalysis.checkCompatible(model: m, modelCellTypes: ["GM12878", "HepG2", "A549"],

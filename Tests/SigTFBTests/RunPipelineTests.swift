@@ -62,6 +62,14 @@ final class RunPipelineTests: XCTestCase {
         }
         let saved = try XCTUnwrap(RunManifest.load(L.manifest))
         XCTAssertEqual(saved.steps.first { $0.name == "stage1" }?.status, .done)
+        // A run stopped right after it wrote its initial run.json (interrupted here; SIGKILL has the
+        // same effect) must not make the next run redo the steps it never reached: a redone
+        // preprocess would make the tuning states stale.
+        Interruption.request(SIGINT)
+        XCTAssertThrowsError(try RunPipeline.run(options: o, log: { _ in })) { XCTAssertTrue($0 is Interrupted, "\($0)") }
+        Interruption.reset()
+        let stopped = try XCTUnwrap(RunManifest.load(L.manifest))
+        XCTAssertEqual(stopped.steps.map { $0.options != nil }, [true, true, true, true, false], "\(stopped.steps.map(\.options))")
         // Rerun: every step but the report is up to date.
         let m2 = try RunPipeline.run(options: o, log: { _ in })
         XCTAssertEqual(m2.steps.map(\.status), [.upToDate, .upToDate, .upToDate, .upToDate, .done])

@@ -84,6 +84,19 @@ final class BassetH5Tests: XCTestCase {
                 XCTAssertTrue(text.contains(file), "\(file): \(text)")
             }
         }
+        // Cell-type names become TSV columns: a line break or tab in one is an error naming it.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sigtfb-h5-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for bad in ["He\npG2", "He\tpG2", ""] {
+            var ds = try! BassetH5.read(path: fixture("h5/ctcf_small.h5"))
+            ds.targetLabels[1] = bad
+            let path = dir.appendingPathComponent("labels.h5").path
+            XCTAssertNoThrow(try BassetH5.write(ds, to: path))
+            XCTAssertThrowsError(try BassetH5.read(path: path)) { error in
+                XCTAssertTrue("\(error)".contains("labels.h5: dataset 'target_labels': name 2"), "\(error)")
+                XCTAssertFalse("\(error)".contains("\n"), "\(error)")
+            }
+        }
         XCTAssertThrowsError(try BassetH5.read(path: "/nonexistent/x.h5")) { error in
             XCTAssertTrue("\(error)".contains("no such file"))
         }
@@ -103,6 +116,27 @@ final class OutputLockTests: XCTestCase {
         }
         first.release()
         XCTAssertNoThrow(try OutputLock(directory: dir))
+    }
+
+    /// A writer killed between writing its temporary file and renaming it leaves `.NAME.tmp-PID-N`
+    /// behind; the next run that takes the directory's lock removes those of dead processes only.
+    func testTemporariesOfDeadWritersAreSweptWhenTheLockIsTaken() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sigtfb-sweep-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/true")
+        try p.run(); p.waitUntilExit()
+        let dead = p.processIdentifier, alive = ProcessInfo.processInfo.processIdentifier
+        try FileManager.default.createDirectory(atPath: dir + "/stage1/T/A", withIntermediateDirectories: true)
+        let stale = ["/.run.json.tmp-\(dead)-12345", "/stage1/.tuning-state.json.tmp-\(dead)", "/stage1/T/A/.T.A.safetensors.tmp-\(dead)-9"]
+        let kept = ["/.report.html.tmp-\(alive)-7", "/stage1/tuning-state.json", "/stage1/notes.tmp-\(dead)", "/.hidden"]
+        for f in stale + kept { XCTAssertTrue(FileManager.default.createFile(atPath: dir + f, contents: Data("x".utf8))) }
+        XCTAssertEqual(AtomicFile.temporaryWriter(of: ".a.h5.tmp-42-7"), 42)
+        XCTAssertNil(AtomicFile.temporaryWriter(of: "a.h5.tmp-42-7"))
+        let lock = try OutputLock(directory: dir)
+        defer { lock.release() }
+        for f in stale { XCTAssertFalse(FileManager.default.fileExists(atPath: dir + f), "not removed: \(f)") }
+        for f in kept { XCTAssertTrue(FileManager.default.fileExists(atPath: dir + f), "removed: \(f)") }
     }
 
     func testMemoryBudgetRefusesAbsurdSizes() {

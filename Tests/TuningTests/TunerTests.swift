@@ -194,6 +194,16 @@ final class TunerTests: XCTestCase {
         try check(good.replacingOccurrences(of: "\"trial_index\" : 1", with: "\"trial_index\" : 7"), "trials[1].trial_index")
         try check(good.replacingOccurrences(of: "\"epochs\" : 5", with: "\"epochs\" : 6"), "trials[0].parameters")
         try check(good.replacingOccurrences(of: "\"log_scale\" : true", with: "\"log_scale\" : 3"), "log_scale")
+        // Names echoed from the file stay on one line even when a JSON escape puts a line break in them.
+        for edits in [[("\"lr\" : ", "\"l\\nr\" : 1, \"lr\" : ")],                       // an unknown parameter
+                      [("\"name\" : \"lr\"", "\"name\" : \"l\\r\\nr\""), ("\"log_scale\" : true", "\"log_scale\" : 3")]] {  // a bad space
+            let bad = dir.appendingPathComponent("bad.json")
+            try edits.reduce(good) { $0.replacingOccurrences(of: $1.0, with: $1.1) }.write(to: bad, atomically: true, encoding: .utf8)
+            XCTAssertThrowsError(try Tuner.resume(stateURL: bad)) { e in
+                XCTAssertFalse("\(e)".contains("\n") || "\(e)".contains("\r"), "multi-line message: \(e)")
+                XCTAssertTrue("\(e)".contains("bad.json") && "\(e)".contains("\\n"), "\(e)")
+            }
+        }
         XCTAssertThrowsError(try Tuner.resume(stateURL: dir.appendingPathComponent("missing.json"))) {
             XCTAssertTrue("\($0)".contains("cannot read"))
         }

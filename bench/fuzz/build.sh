@@ -10,9 +10,9 @@ targets=("${@:-peaks fasta meme tuning safetensors}")
 for t in ${targets[@]}; do
   case "$t" in
     peaks|fasta) srcs=(Sources/Genomics/*.swift); extra=(-I Sources/CZlib -lz) ;;
-    meme) srcs=(Sources/Motifs/MEMEFile.swift Sources/Motifs/MEMEFormatError.swift Sources/Motifs/PWM.swift); extra=() ;;
+    meme) srcs=(Sources/Motifs/MEMEFile.swift Sources/Motifs/MEMEFormatError.swift Sources/Motifs/PWM.swift Sources/Genomics/AtomicWrite.swift Sources/Genomics/GenomicsError.swift); extra=() ;;
     tuning) srcs=(Sources/Tuning/*.swift); extra=(-I Sources/COpenBLAS $(pkg-config --cflags-only-I openblas | sed 's/-I/-Xcc -I/g') $(pkg-config --libs openblas)) ;;
-    safetensors) srcs=(Sources/Storage/Safetensors.swift Sources/Storage/AtomicFile.swift); extra=() ;;
+    safetensors) srcs=(Sources/Storage/Safetensors.swift Sources/Storage/AtomicFile.swift Sources/Genomics/AtomicWrite.swift Sources/Genomics/GenomicsError.swift); extra=() ;;
     *) echo "unknown target $t" >&2; exit 2 ;;
   esac
   echo "building $OUT/fuzz-$t"

@@ -88,9 +88,11 @@ public enum Stage1Checkpoint {
 
     public static func load(path: String) throws -> (model: Stage1Model, sidecar: CheckpointSidecar) {
         let side = sidecarPath(for: path)
+        guard FileManager.default.fileExists(atPath: path) else { throw ModelError("\(path): no such model file") }
         guard let data = FileManager.default.contents(atPath: side) else {
             throw ModelError("\(side): the model's JSON sidecar is missing (expected next to \(path))")
         }
+        if let s = recordedStage(data), s != 1 { throw ModelError("\(side): this is a stage-\(s) model; expected stage 1") }
         let sidecar: CheckpointSidecar
         do {
             sidecar = try JSONDecoder().decode(CheckpointSidecar.self, from: data)
@@ -98,9 +100,11 @@ public enum Stage1Checkpoint {
             throw ModelError("\(side): not a valid sigtfb model sidecar: \(describe(error))")
         }
         guard sidecar.stage == 1 else { throw ModelError("\(side): this is a stage-\(sidecar.stage) model; expected stage 1") }
+        if let p = sidecar.architecture.problem { throw ModelError("\(side): field 'architecture': \(p)") }
         guard sidecar.cellTypes.count == sidecar.architecture.cellTypes else {
-            throw ModelError("\(side): names \(sidecar.cellTypes.count) cell types but the architecture has \(sidecar.architecture.cellTypes)")
+            throw ModelError("\(side): field 'cell_types' names \(sidecar.cellTypes.count) cell types but the architecture has \(sidecar.architecture.cellTypes)")
         }
+        if let p = ArchitectureCheck.cellTypeNames(sidecar.cellTypes) { throw ModelError("\(side): field 'cell_types': \(p)") }
         let (tensors, _) = try Safetensors.read(path: path)
         var params = NamedParameters()
         for t in tensors { params.append(t.name, Tensor(shape: t.shape, data: t.values)) }
@@ -109,6 +113,13 @@ public enum Stage1Checkpoint {
         } catch {
             throw ModelError("\(path): \(error)")
         }
+    }
+
+    /// The `stage` a sidecar records, read on its own so that a model of the other stage is named
+    /// as such instead of failing on the first field the two formats do not share.
+    static func recordedStage(_ sidecar: Data) -> Int? {
+        struct StageOnly: Decodable { var stage: Int? }
+        return (try? JSONDecoder().decode(StageOnly.self, from: sidecar))?.stage
     }
 
     /// SHA-256 over the training sequences' codes and labels.

@@ -29,6 +29,40 @@ public struct Stage1Architecture: Codable, Sendable, Equatable {
     }
 }
 
+extension Stage1Architecture {
+    /// Why a checkpoint's architecture cannot be a model (a size out of range), nil when it can.
+    /// Checked before anything is sized from it.
+    public var problem: String? {
+        ArchitectureCheck.sizes([("channels", channels), ("cell_types", cellTypes), ("sequence_length", sequenceLength),
+                                 ("conv_width", convWidth), ("hidden", hidden)])
+            ?? (sequenceLength < convWidth ? "sequence_length \(sequenceLength) is shorter than conv_width \(convWidth)" : nil)
+    }
+}
+
+enum ArchitectureCheck {
+    /// Far above any real model (Basset sequences are hundreds of bases, layers hundreds of units).
+    static let limit = 1_000_000
+
+    static func sizes(_ fields: [(String, Int)]) -> String? {
+        for (name, v) in fields where !(1...limit).contains(v) {
+            return "'\(name)' is \(v); it must be between 1 and \(limit)"
+        }
+        return nil
+    }
+
+    /// Why a list of cell-type names cannot be used (they become TSV columns and table rows), nil when it can.
+    static func cellTypeNames(_ names: [String]) -> String? {
+        for (i, n) in names.enumerated() {
+            if n.isEmpty { return "cell type \(i + 1) has an empty name" }
+            if n.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+                return "cell type \(i + 1) (\(n.debugDescription)) contains a tab, line break or other control character"
+            }
+        }
+        if Set(names).count != names.count { return "cell type names are not unique: \(names.debugDescription)" }
+        return nil
+    }
+}
+
 /// Errors of model construction and loading, with one-line messages.
 public struct ModelError: Error, CustomStringConvertible, Sendable {
     public let description: String

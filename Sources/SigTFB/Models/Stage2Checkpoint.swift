@@ -34,14 +34,24 @@ public enum Stage2Checkpoint {
 
     public static func load(path: String) throws -> (model: Stage2Model, sidecar: Stage2Sidecar) {
         let sidePath = Stage1Checkpoint.sidecarPath(for: path)
+        guard FileManager.default.fileExists(atPath: path) else { throw ModelError("\(path): no such model file") }
         guard let data = FileManager.default.contents(atPath: sidePath) else {
             throw ModelError("\(sidePath): the model's JSON sidecar is missing (expected next to \(path))")
+        }
+        if let s = Stage1Checkpoint.recordedStage(data), s != 2 {
+            throw ModelError("\(sidePath): this is a stage-\(s) model; expected stage 2")
         }
         let side: Stage2Sidecar
         do { side = try JSONDecoder().decode(Stage2Sidecar.self, from: data) } catch {
             throw ModelError("\(sidePath): not a valid sigtfb stage-2 sidecar: \(describe(error))")
         }
         guard side.stage == 2 else { throw ModelError("\(sidePath): this is a stage-\(side.stage) model; expected stage 2") }
+        if let p = side.architecture.problem { throw ModelError("\(sidePath): field 'architecture': \(p)") }
+        if let p = side.stage1Architecture.problem { throw ModelError("\(sidePath): field 'stage1_architecture': \(p)") }
+        guard side.cellTypes.count == side.architecture.cellTypes else {
+            throw ModelError("\(sidePath): field 'cell_types' names \(side.cellTypes.count) cell types but the architecture has \(side.architecture.cellTypes)")
+        }
+        if let p = ArchitectureCheck.cellTypeNames(side.cellTypes) { throw ModelError("\(sidePath): field 'cell_types': \(p)") }
         var all: [String: Tensor] = [:]
         for t in try Safetensors.read(path: path).tensors { all[t.name] = Tensor(shape: t.shape, data: t.values) }
         var p1 = NamedParameters(), head = NamedParameters()

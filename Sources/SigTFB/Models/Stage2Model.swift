@@ -37,6 +37,15 @@ public struct Stage2Architecture: Codable, Sendable, Equatable {
     }
 }
 
+extension Stage2Architecture {
+    /// Why a checkpoint's architecture cannot be a model (a size out of range), nil when it can.
+    public var problem: String? {
+        ArchitectureCheck.sizes([("channels", channels), ("cell_types", cellTypes), ("neurons_per_layer_pre_concat", preConcat),
+                                 ("neurons_per_layer", hidden), ("sequence_length", sequenceLength), ("conv_width", convWidth)])
+            ?? (dropout.isFinite && dropout >= 0 && dropout < 1 ? nil : "'dropout_prob' is \(dropout); it must be in [0, 1)")
+    }
+}
+
 /// Net_Stage2: the stage-1 network's pooled conv features (frozen or fine-tuned) concatenated
 /// with a scalar computed from the cell-type code,
 ///
@@ -132,7 +141,6 @@ public final class Stage2Model: @unchecked Sendable {
 
     /// Loads BatchNorm buffers from `state_dict`-style tensors (`bn1.running_mean`, …).
     public static func batchNorm(_ prefix: String, features: Int, from tensors: [String: Tensor]) throws -> BatchNorm1d {
-        var bn = BatchNorm1d(features: features)
         guard let m = tensors["\(prefix).running_mean"], let v = tensors["\(prefix).running_var"] else {
             throw ModelError("buffers '\(prefix).running_mean'/'\(prefix).running_var' are missing")
         }
@@ -142,9 +150,15 @@ public final class Stage2Model: @unchecked Sendable {
         guard m.data.allSatisfy({ $0.isFinite }), v.data.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
             throw ModelError("buffer '\(prefix).running_mean' or '\(prefix).running_var' holds NaN, Inf or a negative variance")
         }
+        let tracked = tensors["\(prefix).num_batches_tracked"]?.data.first ?? 0
+        guard tracked.isFinite, tracked >= 0, tracked < 1e15 else {
+            throw ModelError("buffer '\(prefix).num_batches_tracked' is \(tracked); expected a count")
+        }
+        // Sized only once the buffers are known to match (features comes from the sidecar).
+        var bn = BatchNorm1d(features: features)
         bn.runningMean = m.data
         bn.runningVar = v.data
-        bn.numBatchesTracked = Int(tensors["\(prefix).num_batches_tracked"]?.data.first ?? 0)
+        bn.numBatchesTracked = Int(tracked)
         return bn
     }
 

@@ -112,6 +112,7 @@ public enum Prediction {
         var name: String?
         var seq: [UInt8] = []
         var lineNo = 0
+        var seen: [String: Int] = [:]
         for line in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
             lineNo += 1
             var l = line
@@ -120,8 +121,13 @@ public enum Prediction {
             if l.first == UInt8(ascii: ">") {
                 if let name { out.append(NamedSequence(name: name, letters: seq)) }
                 let header = String(decoding: l.dropFirst(), as: UTF8.self)
-                name = String(header.split(separator: " ", maxSplits: 1).first ?? "")
+                name = String(header.split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? "")
                 if name!.isEmpty { throw PredictionError("\(path): line \(lineNo): a FASTA header without a name") }
+                // Names label the output rows: they must tell the sequences apart.
+                if let first = seen[name!] {
+                    throw PredictionError("\(path): line \(lineNo): sequence name '\(name!)' was already used at line \(first); give each sequence its own name")
+                }
+                seen[name!] = lineNo
                 seq = []
             } else {
                 guard name != nil else {
@@ -204,7 +210,8 @@ public enum Prediction {
                 throw PredictionError("\(vcfPath): line \(v.line): chromosome \(v.chrom) is not in \(genome.path)")
             }
             let start = v.position - 1 - L / 2
-            guard start >= 0, start + L <= genome.lengths[idx] else {
+            // (start + L would overflow for a POS near Int.max.)
+            guard start >= 0, start <= genome.lengths[idx] - L else {
                 throw PredictionError("\(vcfPath): line \(v.line): the \(L)-bp window around \(v.chrom):\(v.position) runs off the chromosome")
             }
             regions.append(GenomeRegion(chrom: idx, start: start, end: start + L, strand: .plus))

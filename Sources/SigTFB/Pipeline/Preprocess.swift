@@ -402,7 +402,7 @@ public struct Preprocessor {
         if let fp = o.fastaOutputPath, let ft = result.fastaText { texts.append((fp, ft)) }
         for (path, bytes) in texts {
             let tmp = AtomicFile.temporaryPath(for: path)
-            guard FileManager.default.createFile(atPath: tmp, contents: Data(bytes)) else {
+            guard AtomicWrite.writeNewFile(bytes, at: tmp) else {
                 throw GenomicsError(file: path, "cannot write (directory not writable or disk full?)")
             }
             pending.append((tmp, path))

@@ -56,24 +56,32 @@ public enum RunPipeline {
         let fm = FileManager.default
         let L = RunLayout(directory: o.outputDirectory, tf: o.tf, ab: o.ab)
         try fm.createDirectory(atPath: o.outputDirectory, withIntermediateDirectories: true)
+        let lock = try OutputLock(directory: o.outputDirectory)
+        defer { lock.release() }
         let previous = RunManifest.load(L.manifest)
         if let p = previous, p.tf != o.tf || p.ab != o.ab {
             throw PipelineError("\(L.manifest): this directory holds a run of \(p.tf).\(p.ab), not \(o.tf).\(o.ab); use another --out")
         }
+        func previousOptions(_ name: String) -> [String: String]? { previous?.steps.first { $0.name == name }?.options }
         func absolute(_ p: String) -> String { URL(fileURLWithPath: p).standardizedFileURL.path }
+        // Steps not reached yet keep the options their existing outputs were made with, so that a
+        // run stopped before it reaches them (killed, interrupted, failed) does not make the next
+        // run redo them — a redone preprocess would make the stage-1 tuning state stale.
         var manifest = RunManifest(tf: o.tf, ab: o.ab, peaks: absolute(o.peaksDirectory), genome: absolute(o.genomePath),
-                                   steps: stepNames.map { RunManifest.Step(name: $0, description: descriptions[$0]!, status: .pending) })
+                                   steps: stepNames.map { name in
+                                       RunManifest.Step(name: name, description: descriptions[name]!, status: .pending,
+                                                        options: previousOptions(name))
+                                   })
         func save() throws {
             manifest.updated = ISO8601DateFormatter().string(from: Date())
             try AtomicFile.write(try Stage1Outputs.jsonEncoder().encode(manifest), to: L.manifest)
         }
-        func previousOptions(_ name: String) -> [String: String]? { previous?.steps.first { $0.name == name }?.options }
 
         /// Runs one step unless it is up to date; records the outcome.
         func step(_ name: String, inputs: [String], outputs: [String], options opts: [String: String],
                   body: () throws -> String?) throws {
+            try Interruption.check()
             let k = manifest.steps.firstIndex { $0.name == name }!
-            manifest.steps[k].options = opts
             manifest.steps[k].outputs = outputs
             if !o.force, previousOptions(name) == opts, upToDate(outputs: outputs, inputs: inputs) {
                 manifest.steps[k].status = .upToDate
@@ -86,14 +94,25 @@ public enum RunPipeline {
             }
             log("[\(name)] \(descriptions[name]!)")
             let t0 = Date()
+            // Until the step succeeds its outputs are not (all) made with these options.
+            manifest.steps[k].options = nil
+            try save()
             do {
                 let note = try body()
                 manifest.steps[k].status = .done
                 manifest.steps[k].message = note
+                manifest.steps[k].options = opts
             } catch let e as StepNotAvailable {
                 manifest.steps[k].status = .notAvailable
                 manifest.steps[k].message = e.message
+                manifest.steps[k].options = opts
                 log("[\(name)] not available: \(e.message)")
+            } catch let e as Interrupted {
+                manifest.steps[k].status = .pending
+                manifest.steps[k].message = "interrupted"
+                manifest.steps[k].seconds = Date().timeIntervalSince(t0)
+                try? save()
+                throw e
             } catch {
                 manifest.steps[k].status = .failed
                 manifest.steps[k].message = "\(error)"
@@ -179,6 +198,7 @@ public enum RunPipeline {
         }
 
         // 5. Report: always rebuilt (cheap; it shows this run's status).
+        try Interruption.check()
         let k = manifest.steps.firstIndex { $0.name == "report" }!
         manifest.steps[k].outputs = [L.report]
         manifest.steps[k].status = .done

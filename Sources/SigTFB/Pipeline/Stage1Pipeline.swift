@@ -95,6 +95,7 @@ public enum Stage1Pipeline {
                     l = trainer.step(dataset.trainIn, rows: b.rows, targets: targets, cellTypes: b.cellTypes)
                 }
                 if !l.isFinite || !model.parameters.allFinite { throw TrainingDiverged(epoch: epoch, step: s + 1) }
+                try Interruption.check()
             }
             guard let v = validation else { continue }
             let value = objective(StrandAveraging.evaluateStage1(model, on: v, cellTypes: dataset.targetLabels, threads: threads,
@@ -125,6 +126,8 @@ public enum Stage1Pipeline {
 
     public static func run(options o: PipelineOptions, log: @escaping (String) -> Void) throws -> Result {
         let start = Date()
+        let locks = try o.lockOutputs()
+        defer { locks.forEach { $0.release() } }
         let file = try BassetH5.read(path: o.chipData)
         log("read \(o.chipData): \(file.trainIn.count) training, \(file.testIn.count) test sequences, cell types \(file.targetLabels.joined(separator: ", "))")
         let plan = try DataPlan.prepare(dataset: file, options: o, log: log)

@@ -107,6 +107,7 @@ public enum Stage2Pipeline {
 
     public static func run(options o: PipelineOptions, stage1Path: String, log: @escaping (String) -> Void) throws -> Result {
         let start = Date()
+        let locks = try o.lockOutputs(); defer { locks.forEach { $0.release() } }
         let plan = try DataPlan.prepare(dataset: try BassetH5.read(path: o.chipData), options: o, log: log)
         let dataset = plan.dataset
         let (stage1, side1) = try Stage1Checkpoint.load(path: stage1Path)

@@ -50,9 +50,13 @@ struct CurveStore: Codable {
     /// trial index → best-so-far validation objective after each epoch.
     var curves: [String: [Double]] = [:]
 
-    static func load(_ path: String) -> CurveStore {
-        guard let d = FileManager.default.contents(atPath: path), let s = try? JSONDecoder().decode(CurveStore.self, from: d) else { return CurveStore() }
-        return s
+    /// The saved curves; none when the file does not exist yet. A file that cannot be decoded is an
+    /// error: resuming without it would silently change the cross-trial stop rule.
+    static func load(_ path: String) throws -> CurveStore {
+        guard let d = FileManager.default.contents(atPath: path) else { return CurveStore() }
+        do { return try JSONDecoder().decode(CurveStore.self, from: d) } catch {
+            throw PipelineError("\(path): cannot be read (\(oneLine(describe(error)))); it belongs to the tuning state beside it: restore it, or delete the directory's tuning-state.json, curves.json and trial-notes.json to start the tuning afresh")
+        }
     }
     func save(_ path: String) throws { try AtomicFile.write(try Stage1Outputs.jsonEncoder().encode(self), to: path) }
 
@@ -104,12 +108,17 @@ enum TuningLoop {
             tuner = try Tuner(space: space, seed: o.seed, direction: .maximize, stateURL: stateURL)
             if let f = firstTrial { try tuner.enqueue(f) }
         }
-        var curves = CurveStore.load(curvesPath)
+        var curves = try CurveStore.load(curvesPath)
         var notes: [Int: TrialNote] = [:]
-        if let d = FileManager.default.contents(atPath: notesPath), let n = try? JSONDecoder().decode([String: TrialNote].self, from: d) {
-            for (k, v) in n { if let i = Int(k) { notes[i] = v } }
+        if let d = FileManager.default.contents(atPath: notesPath) {
+            do {
+                for (k, v) in try JSONDecoder().decode([String: TrialNote].self, from: d) { if let i = Int(k) { notes[i] = v } }
+            } catch {
+                throw PipelineError("\(notesPath): cannot be read (\(oneLine(describe(error)))); it belongs to the tuning state beside it: restore it, or delete the directory's tuning-state.json, curves.json and trial-notes.json to start the tuning afresh")
+            }
         }
         while true {
+            try Interruption.check()
             // A trial left pending by an interrupted run is re-run (deterministic) before new ones.
             let pending = tuner.trials.filter { $0.status == .pending }
             let next: Trial
@@ -122,6 +131,18 @@ enum TuningLoop {
                 guard o.curveRule, epoch >= o.curveMinEpochs, let b = snapshot.bestCurveValue(at: epoch) else { return false }
                 return bestSoFar < b - o.curveMargin
             }
+            // The trial's curve and note are saved before the tuner is told: the state file is what
+            // marks a trial complete, so a run killed in between reruns the trial (deterministically)
+            // and rewrites them, instead of resuming with a completed trial whose note is missing
+            // (the final run's epoch count and the curve rule read them).
+            func record(_ note: TrialNote, curve: [Double]?) throws {
+                if let curve { curves.curves[String(next.index)] = curve }
+                notes[next.index] = note
+                try curves.save(curvesPath)
+                var enc: [String: TrialNote] = [:]
+                for (k, v) in notes { enc[String(k)] = v }
+                try AtomicFile.write(try Stage1Outputs.jsonEncoder().encode(enc), to: notesPath)
+            }
             do {
                 let out = try trial(next, rule)
                 var told = out.value
@@ -129,22 +150,21 @@ enum TuningLoop {
                     let worst = tuner.trials.filter { $0.status == .completed }.compactMap { $0.value }.min()
                     told = min(out.value, worst ?? out.value)
                 }
+                try record(TrialNote(bestEpoch: out.bestEpoch, epochsRun: out.curve.count, stopped: out.stopped, seconds: out.seconds,
+                                     validation: out.value, ineligible: out.ineligible, cellTypeSensitivity: out.cellTypeSensitivity), curve: out.curve)
                 try tuner.tell(trial: next.index, value: told)
-                curves.curves[String(next.index)] = out.curve
-                notes[next.index] = TrialNote(bestEpoch: out.bestEpoch, epochsRun: out.curve.count, stopped: out.stopped, seconds: out.seconds,
-                                              validation: out.value, ineligible: out.ineligible, cellTypeSensitivity: out.cellTypeSensitivity)
                 log(String(format: "trial %d: validation %@ %.4f (best epoch %d of %d run%@, %.1f s)", next.index + 1, o.objective.rawValue,
                            out.value, out.bestEpoch, out.curve.count, out.stopped.map { ", stopped by \($0)" } ?? "", out.seconds)
                     + (out.ineligible.map { "; not eligible as best: \($0)" } ?? ""))
             } catch let e as TrainingDiverged {
+                try record(TrialNote(bestEpoch: 0, epochsRun: e.epoch, stopped: "diverged", seconds: 0), curve: nil)
                 try tuner.fail(trial: next.index, reason: e.description)
-                notes[next.index] = TrialNote(bestEpoch: 0, epochsRun: e.epoch, stopped: "diverged", seconds: 0)
                 log("trial \(next.index + 1): failed: \(e.description)")
+            } catch let e as Interrupted {
+                log("trial \(next.index + 1): \(e.description); it will be rerun from its start")
+                throw e
             }
-            try curves.save(curvesPath)
-            var enc: [String: TrialNote] = [:]
-            for (k, v) in notes { enc[String(k)] = v }
-            try AtomicFile.write(try Stage1Outputs.jsonEncoder().encode(enc), to: notesPath)
+            try Interruption.check()
         }
         return (tuner, notes)
     }
@@ -180,6 +200,15 @@ enum TuningLoop {
     static func double(_ t: Trial, _ k: String) -> Double { t.parameters[k]!.doubleValue! }
 }
 
+extension PipelineOptions {
+    /// The directories a stage writes to (its tuning state, its TF/AB model directory), locked for
+    /// the whole stage so that two runs never interleave their files there.
+    func lockOutputs() throws -> [OutputLock] {
+        try OutputLock.acquire([hyperparameterPath,
+                                ((saveModelPath as NSString).appendingPathComponent(tf) as NSString).appendingPathComponent(ab)])
+    }
+}
+
 public struct TrialNote: Codable, Sendable {
     public var bestEpoch: Int
     public var epochsRun: Int
@@ -195,6 +224,11 @@ public struct TrialNote: Codable, Sendable {
         case bestEpoch = "best_epoch", epochsRun = "epochs_run", stopped, seconds, validation, ineligible
         case cellTypeSensitivity = "cell_type_sensitivity"
     }
+}
+
+/// `s` with line breaks escaped, for a one-line message.
+func oneLine(_ s: String) -> String {
+    s.replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\n", with: "\\n")
 }
 
 public struct PipelineError: Error, CustomStringConvertible, Sendable {

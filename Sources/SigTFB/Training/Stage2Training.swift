@@ -247,6 +247,7 @@ public enum Stage2Training {
                 if !l.isFinite || !model.head.allFinite || !model.stage1.parameters.allFinite {
                     throw TrainingDiverged(epoch: epoch, step: s + 1)
                 }
+                try Interruption.check()
                 lossSum += l * Double(B); seen += B
             }
             var rec = Stage2EpochRecord(epoch: epoch, trainLoss: lossSum / Double(max(seen, 1)), validationObjective: nil, seconds: 0)
