@@ -38,6 +38,7 @@ struct PipelineArguments: ParsableArguments {
         guard patience >= 0 else { throw ValidationError("--patience must be ≥ 0") }
         if let m = maxEpochs, m < 1 { throw ValidationError("--max-epochs must be at least 1") }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
+        guard curveMargin.isFinite else { throw ValidationError("--curve-margin must be a finite number (negative turns the rule off)") }
         for (n, v) in [("--tf", tf), ("--ab", ab)] where v.isEmpty || v.contains("/") {
             throw ValidationError("\(n) must be a non-empty name without '/'")
         }

@@ -354,6 +354,7 @@ final class SeedCLITests: XCTestCase {
             ("stage1", ["--batch_size", "0"], "--batch_size must be at least 1"),
             ("stage1", ["--dropout_prob", "1.5"], "--dropout_prob must be in [0, 1)"),
             ("stage1", ["--modelname", "Net"], "--modelname"),
+            ("stage1", ["--curve-margin", "nan"], "--curve-margin must be a finite number"),
             ("stage2", ["--model_stage1_path", "x", "--neurons_per_layer", "0"], "--neurons_per_layer must be in 1...4096"),
         ]
         for (cmd, extra, expected) in cases {

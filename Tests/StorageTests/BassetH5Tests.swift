@@ -76,6 +76,8 @@ final class BassetH5Tests: XCTestCase {
             ("bad_onehot.h5", "'train_in': sequence 2, position 7 is not one-hot"),
             ("bad_rows.h5", "'train_out' has 19 rows but 'train_in' has 20 sequences"),
             ("bad_nolabels.h5", "'target_labels' is missing"),
+            ("bad_nanlabel.h5", "'train_out': row 4, column 0 is nan"),
+            ("bad_duplabels.h5", "'target_labels' has duplicate names"),
         ]
         for (file, message) in cases {
             XCTAssertThrowsError(try BassetH5.read(path: fixture("h5/\(file)")), file) { error in

@@ -40,6 +40,8 @@ public struct CheckpointSidecar: Codable, Sendable {
     public var trainingData: TrainingData?
     public var created: String
     public var sigtfbVersion: String
+    /// `CheckpointPair.tag` of the weights saved with this sidecar (nil in files of older versions).
+    public var weightsTag: String? = nil
 
     public struct TrainingData: Codable, Sendable {
         public var file: String
@@ -52,7 +54,33 @@ public struct CheckpointSidecar: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case format, model, stage, architecture, cellTypes = "cell_types", hyperparameters, seed
-        case trainingData = "training_data", created, sigtfbVersion = "sigtfb_version"
+        case trainingData = "training_data", created, sigtfbVersion = "sigtfb_version", weightsTag = "weights_tag"
+    }
+}
+
+/// A checkpoint is two files, the JSON sidecar and the safetensors weights, each written atomically
+/// but one after the other (sidecar first). Both carry a tag computed from the weights, so a pair
+/// whose second rename never happened (the process was killed in between) is refused with a clear
+/// message instead of loading weights with another save's description.
+public enum CheckpointPair {
+    /// Metadata key of the tag in the safetensors header.
+    public static let metadataKey = "sigtfb_weights_tag"
+
+    /// SHA-256 (first 16 hex digits) of the tensors' names, shapes and values.
+    public static func tag(_ tensors: [StoredTensor]) -> String {
+        var d = SHA256Digest()
+        for t in tensors {
+            d.update(Array(t.name.utf8)); d.update([0])
+            for x in t.shape { withUnsafeBytes(of: UInt64(x).littleEndian) { d.update(Array($0)) } }
+            t.values.withUnsafeBytes { d.update(Array($0)) }
+        }
+        return String(d.hexDigest().prefix(16))
+    }
+
+    /// Throws when both files carry a tag and the tags differ.
+    public static func check(sidecarTag: String?, metadata: [String: String], weightsPath: String, sidecarPath: String) throws {
+        guard let a = sidecarTag, let b = metadata[metadataKey], a != b else { return }
+        throw ModelError("\(weightsPath) and \(sidecarPath) come from different saves (a write was interrupted between the two files); rerun the command that wrote them")
     }
 }
 
@@ -74,16 +102,17 @@ public enum Stage1Checkpoint {
         let tensors = zip(model.parameters.names, model.parameters.tensors).map {
             StoredTensor(name: $0.0, shape: $0.1.shape, values: $0.1.data)
         }
+        let tag = CheckpointPair.tag(tensors)
         let sidecar = CheckpointSidecar(model: "CNN_Multilabel", stage: 1, architecture: model.architecture,
                                         cellTypes: cellTypes, hyperparameters: hyperparameters,
                                         seed: hyperparameters?.seed, trainingData: trainingData,
                                         created: ISO8601DateFormatter().string(from: Date()),
-                                        sigtfbVersion: SigTFBVersion.current)
+                                        sigtfbVersion: SigTFBVersion.current, weightsTag: tag)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         // Sidecar first: a checkpoint is complete once its weights exist, and those land last.
         try AtomicFile.write(try encoder.encode(sidecar), to: sidecarPath(for: path))
-        try Safetensors.write(tensors, metadata: ["format": "pt", "model": "CNN_Multilabel"], to: path)
+        try Safetensors.write(tensors, metadata: ["format": "pt", "model": "CNN_Multilabel", CheckpointPair.metadataKey: tag], to: path)
     }
 
     public static func load(path: String) throws -> (model: Stage1Model, sidecar: CheckpointSidecar) {
@@ -105,7 +134,8 @@ public enum Stage1Checkpoint {
             throw ModelError("\(side): field 'cell_types' names \(sidecar.cellTypes.count) cell types but the architecture has \(sidecar.architecture.cellTypes)")
         }
         if let p = ArchitectureCheck.cellTypeNames(sidecar.cellTypes) { throw ModelError("\(side): field 'cell_types': \(p)") }
-        let (tensors, _) = try Safetensors.read(path: path)
+        let (tensors, metadata) = try Safetensors.read(path: path)
+        try CheckpointPair.check(sidecarTag: sidecar.weightsTag, metadata: metadata, weightsPath: path, sidecarPath: side)
         var params = NamedParameters()
         for t in tensors { params.append(t.name, Tensor(shape: t.shape, data: t.values)) }
         do {

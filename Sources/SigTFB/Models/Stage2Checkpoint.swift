@@ -13,9 +13,11 @@ public struct Stage2Sidecar: Codable, Sendable {
     public var hyperparameters: Stage2Hyperparameters
     public var created: String
     public var sigtfbVersion: String
+    /// `CheckpointPair.tag` of the weights saved with this sidecar (nil in files of older versions).
+    public var weightsTag: String? = nil
     enum CodingKeys: String, CodingKey {
         case format, model, stage, architecture, stage1Architecture = "stage1_architecture", cellTypes = "cell_types"
-        case hyperparameters, created, sigtfbVersion = "sigtfb_version"
+        case hyperparameters, created, sigtfbVersion = "sigtfb_version", weightsTag = "weights_tag"
     }
 }
 
@@ -27,9 +29,10 @@ public enum Stage2Checkpoint {
         let tensors = model.stateDict.map { StoredTensor(name: $0.0, shape: $0.1.shape, values: $0.1.data) }
         let side = Stage2Sidecar(architecture: model.architecture, stage1Architecture: model.stage1.architecture,
                                  cellTypes: cellTypes, hyperparameters: hyperparameters,
-                                 created: ISO8601DateFormatter().string(from: Date()), sigtfbVersion: SigTFBVersion.current)
+                                 created: ISO8601DateFormatter().string(from: Date()), sigtfbVersion: SigTFBVersion.current,
+                                 weightsTag: CheckpointPair.tag(tensors))
         try AtomicFile.write(try Stage1Outputs.jsonEncoder().encode(side), to: Stage1Checkpoint.sidecarPath(for: path))
-        try Safetensors.write(tensors, metadata: ["format": "pt", "model": "Net_Stage2"], to: path)
+        try Safetensors.write(tensors, metadata: ["format": "pt", "model": "Net_Stage2", CheckpointPair.metadataKey: side.weightsTag!], to: path)
     }
 
     public static func load(path: String) throws -> (model: Stage2Model, sidecar: Stage2Sidecar) {
@@ -53,7 +56,9 @@ public enum Stage2Checkpoint {
         }
         if let p = ArchitectureCheck.cellTypeNames(side.cellTypes) { throw ModelError("\(sidePath): field 'cell_types': \(p)") }
         var all: [String: Tensor] = [:]
-        for t in try Safetensors.read(path: path).tensors { all[t.name] = Tensor(shape: t.shape, data: t.values) }
+        let stored = try Safetensors.read(path: path)
+        try CheckpointPair.check(sidecarTag: side.weightsTag, metadata: stored.metadata, weightsPath: path, sidecarPath: sidePath)
+        for t in stored.tensors { all[t.name] = Tensor(shape: t.shape, data: t.values) }
         var p1 = NamedParameters(), head = NamedParameters()
         for (name, _) in side.stage1Architecture.parameterShapes {
             guard let t = all["model_stage1." + name] else { throw ModelError("\(path): tensor 'model_stage1.\(name)' is missing") }
