@@ -11,7 +11,8 @@ truth = json.load(open(sys.argv[1]))["tfabs"]
 for arg in sys.argv[2:]:
     label, root = arg.split("=", 1)
     rows, right = [], 0
-    for d in sorted(glob.glob(os.path.join(root, "seed*")), key=lambda p: int(p.rsplit("seed", 1)[1])):
+    seeds = [p for p in glob.glob(os.path.join(root, "seed*")) if os.path.isdir(p) and p.rsplit("seed", 1)[1].isdigit()]
+    for d in sorted(seeds, key=lambda p: int(p.rsplit("seed", 1)[1])):
         seed = d.rsplit("seed", 1)[1]
         for tfab, t in sorted(truth.items()):
             tf, ab = tfab.split(".")
