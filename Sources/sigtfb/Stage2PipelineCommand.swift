@@ -29,6 +29,8 @@ struct Stage2PipelineCommand: ParsableCommand {
     var finalModel: Stage2FinalModel = .validated
     @Option(name: .customLong("retrain-tolerance"), help: "guarded-retrain: largest drop of the validation objective accepted.")
     var retrainTolerance: Double = 0.02
+    @Flag(name: .customLong("start-at-centre"), help: "Start a new search at the centre of the search space, as Ax does, instead of at a configuration known to train (lr 0.05, linear_std 0.05, momentum 0.09; the centre, lr 3e-4 with linear_std 1e-3, learns nothing about the cell type).")
+    var startAtCentre = false
 
     @OptionGroup(title: "The original's options (stage2_pipeline.py spellings)") var seed: SeedOptions
     @OptionGroup(title: "The original's stage-2 options") var seed2: SeedStage2Options
@@ -52,6 +54,7 @@ struct Stage2PipelineCommand: ParsableCommand {
             o.bootstrapReplicates = bootstrap
             o.finalModel = finalModel
             o.retrainTolerance = retrainTolerance
+            o.knownGoodFirstTrial = !startAtCentre
             let r = try Stage2Pipeline.run(options: o, stage1Path: SeedOptions.stage1Checkpoint(modelStage1Path, log: CLI.log), log: CLI.log)
             let m = r.signature.macro
             print(String(format: "%@.%@ signature: macro ΔAUROC %.4f [%.4f, %.4f]  p = %.3g  (AUROC told %.4f, not told %.4f)",

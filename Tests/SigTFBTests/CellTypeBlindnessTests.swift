@@ -62,4 +62,28 @@ final class CellTypeBlindnessTests: XCTestCase {
         XCTAssertEqual(TuningLoop.bestTrial(tuner: tuner, notes: notes)?.index, 0)
         XCTAssertEqual(TuningLoop.bestTrial(tuner: tuner, notes: [:])?.index, 0)
     }
+
+    /// `--start-at-centre`: the first trial is the centre of the space (the original's start) instead
+    /// of the configuration known to train.
+    func testSearchCanStartAtTheCentre() throws {
+        let d = Stage2PipelineTests.tinyDataset(n: 120, test: 20, seed: 7)
+        let dir = NSTemporaryDirectory() + "s2centre-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try BassetH5.write(d, to: dir + "/T.A.h5")
+        try Stage1Checkpoint.save(Stage2PipelineTests.stage1(d), cellTypes: d.targetLabels, hyperparameters: nil, trainingData: nil,
+                                  to: dir + "/s1.safetensors")
+        for (centre, method) in [(true, "center"), (false, "given")] {
+            var o = PipelineOptions(tf: "T", ab: "A", chipData: dir + "/T.A.h5", hyperparameterPath: dir + "/hp-\(centre)",
+                                    saveModelPath: dir + "/m-\(centre)")
+            o.trials = 1; o.maxEpochs = 1; o.threads = 1; o.bootstrapReplicates = 10
+            o.knownGoodFirstTrial = !centre
+            _ = try Stage2Pipeline.run(options: o, stage1Path: dir + "/s1.safetensors", log: { _ in })
+            let state = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/hp-\(centre)/tuning-state.json"))) as! [String: Any]
+            let first = (state["trials"] as! [[String: Any]])[0]
+            XCTAssertEqual(first["method"] as? String, method)
+            let lr = (first["parameters"] as! [String: Any])["learning_rate"] as! Double
+            XCTAssertEqual(lr, centre ? (1e-6 * 1e-1).squareRoot() : 0.05, accuracy: 1e-9)
+        }
+    }
 }
