@@ -28,33 +28,23 @@ public enum AtomicWrite {
     public static func writeNewFile<C: Collection>(_ bytes: C, at path: String) -> Bool where C.Element == UInt8 {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { return false }
-        var ok = true
-        let done: Bool? = bytes.withContiguousStorageIfAvailable { buf in
-            var off = 0
-            while off < buf.count {
-                let n = systemWrite(fd, buf.baseAddress! + off, buf.count - off)
-                if n < 0 { if errno == EINTR { continue }; return false }
-                off += n
-            }
-            return true
-        }
-        if let done { ok = done } else { ok = writeNewFileSlow(Array(bytes), fd: fd) }
+        var ok = bytes.withContiguousStorageIfAvailable { writeAll(fd, UnsafeRawBufferPointer($0)) }
+            ?? Array(bytes).withUnsafeBytes { writeAll(fd, $0) }
         if ok && fsync(fd) != 0 { ok = false }
         if close(fd) != 0 { ok = false }
         if !ok { unlink(path) }
         return ok
     }
 
-    private static func writeNewFileSlow(_ bytes: [UInt8], fd: Int32) -> Bool {
-        bytes.withUnsafeBufferPointer { buf in
-            var off = 0
-            while off < buf.count {
-                let n = systemWrite(fd, buf.baseAddress! + off, buf.count - off)
-                if n < 0 { if errno == EINTR { continue }; return false }
-                off += n
-            }
-            return true
+    /// Writes every byte of `buf` to `fd` (retrying short writes and EINTR).
+    private static func writeAll(_ fd: Int32, _ buf: UnsafeRawBufferPointer) -> Bool {
+        var off = 0
+        while off < buf.count {
+            let n = systemWrite(fd, buf.baseAddress! + off, buf.count - off)
+            if n < 0 { if errno == EINTR { continue }; return false }
+            off += n
         }
+        return true
     }
 
     private static func systemWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int {

@@ -3,30 +3,8 @@ import XCTest
 
 /// The `sigtfb` executable as a user runs it: files written, JSON shapes, exit codes, messages.
 final class CLITests: XCTestCase {
-    /// The built `sigtfb` next to the test bundle.
-    var binary: URL {
-        var dir = Bundle(for: CLITests.self).bundleURL.deletingLastPathComponent()
-        if !FileManager.default.fileExists(atPath: dir.appendingPathComponent("sigtfb").path) {
-            dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().appendingPathComponent(".build/debug")
-        }
-        return dir.appendingPathComponent("sigtfb")
-    }
-
     @discardableResult
-    func run(_ args: [String]) throws -> (code: Int32, out: String, err: String) {
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-    }
+    func run(_ args: [String]) throws -> (code: Int32, out: String, err: String) { try SigTFBExecutable.run(args) }
 
     func tempDir() -> String {
         let d = FileManager.default.temporaryDirectory.appendingPathComponent("sigtfb-cli-\(UUID().uuidString)").path

@@ -11,14 +11,7 @@ import Tuning
 /// uninterrupted run. SIGINT must stop the run at a safe point with exit 130, one line, and a state
 /// the rerun continues from.
 final class CrashSafetyTests: XCTestCase {
-    var binary: String {
-        var dir = Bundle(for: CrashSafetyTests.self).bundleURL.deletingLastPathComponent()
-        if !FileManager.default.fileExists(atPath: dir.appendingPathComponent("sigtfb").path) {
-            dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().appendingPathComponent(".build/debug")
-        }
-        return dir.appendingPathComponent("sigtfb").path
-    }
+    var binary: String { SigTFBExecutable.path }
 
     func tempDir() -> String {
         let d = FileManager.default.temporaryDirectory.appendingPathComponent("sigtfb-crash-\(UUID().uuidString)").path

@@ -6,26 +6,9 @@ import XCTest
 /// 1 data), that the message is one line naming the file and the field or line, that there is no
 /// crash report, and that nothing was written to the output directory.
 final class InputFailureTests: XCTestCase {
-    var binary: String {
-        var dir = Bundle(for: InputFailureTests.self).bundleURL.deletingLastPathComponent()
-        if !FileManager.default.fileExists(atPath: dir.appendingPathComponent("sigtfb").path) {
-            dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().appendingPathComponent(".build/debug")
-        }
-        return dir.appendingPathComponent("sigtfb").path
-    }
-
     func run(_ args: [String]) throws -> (code: Int32, err: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = args
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        try p.run()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: e, as: UTF8.self))
+        let r = try SigTFBExecutable.run(args)
+        return (r.code, r.err)
     }
 
     /// A case of the table: a cell of the inventory, the files it needs, the command, what must come back.

@@ -271,28 +271,13 @@ final class MotifsPipelineTests: XCTestCase {
 
     /// The CLI itself (when the test build has it): one-line errors with exit code 1.
     func testCLIErrorsAreOneLine() throws {
-        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let candidates = [exe.appendingPathComponent("sigtfb"), Bundle.main.bundleURL.appendingPathComponent("sigtfb"),
-                          exe.deletingLastPathComponent().appendingPathComponent("sigtfb")]
-        guard let bin = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            throw XCTSkip("sigtfb executable not found next to the tests")
-        }
         func run(_ args: [String]) throws -> (Int32, String) {
-            let p = Process()
-            p.executableURL = bin
-            p.arguments = args
-            let err = Pipe()
-            p.standardError = err
-            p.standardOutput = Pipe()
-            try p.run()
-            let data = err.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+            let r = try SigTFBExecutable.run(args)
+            return (r.code, r.err)
         }
         let h5 = fixturePath("h5/ctcf_small.h5")
         for args in [["motifs", "--model", "/nonexistent/m.safetensors", "--chip-data", h5, "--out", "/tmp/x"],
                      ["ism", "--model", "/nonexistent/m.safetensors", "--chip-data", h5, "--ids", "a", "--out", "/tmp/x"]] {
-            guard (try? run([args[0], "--help"]))?.0 == 0 else { throw XCTSkip("sigtfb \(args[0]) not registered in this build") }
             let (code, err) = try run(args)
             XCTAssertEqual(code, 1, err)
             XCTAssertEqual(err.split(separator: "\n").count, 1, err)

@@ -6,29 +6,9 @@ import XCTest
 /// stage2_pipeline.py: the original's command lines, every option of its argument parser, wrong values.
 /// Budgets are tiny (one trial, one epoch) so that the whole class runs in seconds.
 final class SeedCLITests: XCTestCase {
-    var binary: URL {
-        var dir = Bundle(for: SeedCLITests.self).bundleURL.deletingLastPathComponent()
-        if !FileManager.default.fileExists(atPath: dir.appendingPathComponent("sigtfb").path) {
-            dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().appendingPathComponent(".build/debug")
-        }
-        return dir.appendingPathComponent("sigtfb")
-    }
-
     @discardableResult
     func run(_ args: [String], cwd: String? = nil) throws -> (code: Int32, out: String, err: String) {
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = args
-        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        try SigTFBExecutable.run(args, cwd: cwd)
     }
 
     func tempDir() -> String {

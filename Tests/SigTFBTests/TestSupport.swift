@@ -51,3 +51,38 @@ func assertClose(_ a: [Float], _ b: [Float], rel: Float = 1e-5, abs: Float = 1e-
         XCTFail("\(what): element \(worstIndex) differs: \(a[worstIndex]) vs \(b[worstIndex])", file: file, line: line)
     }
 }
+
+/// The built `sigtfb` executable (beside the test bundle, else `.build/debug`), run as a user runs it.
+enum SigTFBExecutable {
+    static var url: URL {
+        var dir = Bundle(for: CLITests.self).bundleURL.deletingLastPathComponent()
+        if !FileManager.default.fileExists(atPath: dir.appendingPathComponent("sigtfb").path) {
+            dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().appendingPathComponent(".build/debug")
+        }
+        return dir.appendingPathComponent("sigtfb")
+    }
+
+    static var path: String { url.path }
+
+    /// Runs `sigtfb args` (in `cwd` when given) to completion: exit status, stdout, stderr.
+    @discardableResult
+    static func run(_ args: [String], cwd: String? = nil) throws -> (code: Int32, out: String, err: String) {
+        let p = Process()
+        p.executableURL = url
+        p.arguments = args
+        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        // stderr is drained on another thread so that neither pipe can fill up and stall the child.
+        var e = Data()
+        let drained = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async { e = err.fileHandleForReading.readDataToEndOfFile(); drained.signal() }
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        drained.wait()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+}

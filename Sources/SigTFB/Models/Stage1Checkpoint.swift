@@ -161,8 +161,13 @@ public enum Stage1Checkpoint {
     }
 }
 
-/// A short description of a decoding error (which key, where).
+/// A short description of a decoding error (which key, where), on one line (the data's own
+/// strings, which may hold line breaks, are quoted into the message by Foundation).
 func describe(_ error: Error) -> String {
+    oneLine(describeDecoding(error))
+}
+
+private func describeDecoding(_ error: Error) -> String {
     switch error {
     case DecodingError.keyNotFound(let key, let ctx):
         return "missing key '\((ctx.codingPath + [key]).map(\.stringValue).joined(separator: "."))'"
