@@ -223,6 +223,27 @@ final class Stage2HeadVariantTests: XCTestCase {
         XCTAssertThrowsError(try Stage2Checkpoint.load(path: dir + "/m1.safetensors")) { XCTAssertTrue("\($0)".contains("num_hidden_layers"), "\($0)") }
     }
 
+    /// The committed evidence checkpoints (bench/reference/make_stage2_safetensors_evidence.sh:
+    /// `sigtfb stage2 --num_hidden_layers 0/1/2`, checked in PyTorch with load_state_dict(strict=True)
+    /// by check_stage2_safetensors.py) load with their head and give the predictions stored beside them.
+    func testEvidenceCheckpointsLoadAndReproduceTheirPredictions() throws {
+        let seqs = try Prediction.readFasta(path: fixturePath("golden/safetensors/stage2/sequences.fa"))
+        for L in [0, 1, 2] {
+            let (m, side) = try Stage2Checkpoint.load(path: fixturePath("golden/safetensors/stage2/L\(L).safetensors"))
+            XCTAssertEqual(m.architecture.hiddenLayers, L)
+            XCTAssertEqual(side.hyperparameters.numHiddenLayers, L)
+            var o = Prediction.Options(); o.threads = 1
+            let got = try Prediction.probabilities(model: m, sequences: seqs, options: o)
+            let rows = try String(contentsOfFile: fixturePath("golden/safetensors/stage2/L\(L).predictions.tsv"), encoding: .utf8)
+                .split(separator: "\n").dropFirst()
+            let want = rows.flatMap { $0.split(separator: "\t").dropFirst().map { Float($0)! } }
+            assertClose(got.flatMap { $0 }, want, rel: 1e-5, abs: 1e-6, "L = \(L): predictions")
+            let check = try loadJSON("golden/safetensors/stage2/L\(L).pytorch_check.json")
+            XCTAssertEqual(check["pass"] as? Bool, true)
+            XCTAssertEqual(check["state_dict"] as? [String], m.stateDict.map(\.0), "L = \(L): PyTorch's state_dict order")
+        }
+    }
+
     /// Training end to end for L = 0, 2, 3 (frozen and fine-tuned, dropout on): finite, deterministic,
     /// the loss goes down, and the fine-tuned conv moves.
     func testTrainingRunsForEveryVariant() throws {
