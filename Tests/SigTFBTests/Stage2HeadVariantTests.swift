@@ -244,6 +244,40 @@ final class Stage2HeadVariantTests: XCTestCase {
         }
     }
 
+    /// Stage2Pipeline with `numHiddenLayers` 2 writes that head; the same tuning state is not resumed
+    /// for another head; out-of-range counts are refused before anything is read.
+    func testPipelineBuildsTheHeadAndDoesNotResumeAnotherOne() throws {
+        let d = Stage2PipelineTests.tinyDataset(n: 120, test: 40, seed: 5)
+        let dir = NSTemporaryDirectory() + "s2headpipe-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let h5 = dir + "/T.A.h5"
+        try BassetH5.write(d, to: h5)
+        var o1 = PipelineOptions(tf: "T", ab: "A", chipData: h5, hyperparameterPath: dir + "/hp1", saveModelPath: dir + "/m1")
+        o1.trials = 1; o1.maxEpochs = 1; o1.threads = 2; o1.bootstrapReplicates = 20
+        o1.fixedParameters = ["num_channels": .int(8), "batch_size": .int(16)]
+        let r1 = try Stage1Pipeline.run(options: o1, log: { _ in })
+        var o2 = o1
+        o2.hyperparameterPath = dir + "/hp2"; o2.saveModelPath = dir + "/m2"; o2.numHiddenLayers = 2
+        o2.fixedParameters = [:]
+        var logged: [String] = []
+        let r2 = try Stage2Pipeline.run(options: o2, stage1Path: r1.modelPath, log: { logged.append($0) })
+        XCTAssertTrue(logged.contains("stage-2 head: 2 hidden layers of neurons_per_layer after the concatenation"), "\(logged)")
+        XCTAssertEqual(try Stage2Checkpoint.load(path: r2.modelPath).model.architecture.hiddenLayers, 2)
+        XCTAssertEqual(try Stage2Checkpoint.load(path: dir + "/hp2/" + Stage2Pipeline.bestModelFile).model.architecture.hiddenLayers, 2)
+        var o3 = o2; o3.numHiddenLayers = 1
+        XCTAssertThrowsError(try Stage2Pipeline.run(options: o3, stage1Path: r1.modelPath, log: { _ in })) {
+            XCTAssertTrue("\($0)".contains("num_hidden_layers 2, not 1"), "\($0)")
+        }
+        o3.numHiddenLayers = 9
+        XCTAssertThrowsError(try Stage2Pipeline.run(options: o3, stage1Path: r1.modelPath, log: { _ in })) {
+            XCTAssertTrue("\($0)".contains("between 0 and 8"), "\($0)")
+        }
+        // Rerunning with the same head resumes (nothing left to tune) and gives the same model.
+        let again = try Stage2Pipeline.run(options: o2, stage1Path: r1.modelPath, log: { _ in })
+        XCTAssertEqual(try Stage2Checkpoint.load(path: again.modelPath).model.head, try Stage2Checkpoint.load(path: r2.modelPath).model.head)
+    }
+
     /// Training end to end for L = 0, 2, 3 (frozen and fine-tuned, dropout on): finite, deterministic,
     /// the loss goes down, and the fine-tuned conv moves.
     func testTrainingRunsForEveryVariant() throws {
