@@ -62,9 +62,6 @@ public struct Stage2Architecture: Codable, Sendable, Equatable {
     /// The width of fc4's input: H after a hidden block, C+1 (the concatenation) without one.
     public var outputInputs: Int { hiddenLayers == 0 ? channels + 1 : hidden }
 
-    /// The original's `--modelname` spelling of this head: Net_NoLayers (L = 0), Net_OneLayer (L = 1), else nil.
-    public var modelName: String? { hiddenLayers == 0 ? "Net_NoLayers" : hiddenLayers == 1 ? "Net_OneLayer" : nil }
-
     /// One line naming the head (for logs and the report).
     public var headDescription: String {
         switch hiddenLayers {
