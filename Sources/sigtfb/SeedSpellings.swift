@@ -193,11 +193,11 @@ struct SeedOptions: ParsableArguments {
 
 /// Options of the original's `getArgs_Stage2` beyond the common ones.
 struct SeedStage2Options: ParsableArguments {
-    @Option(name: .customLong("modelname"), help: "Net or Net_OneLayer: Net_Stage2, the original's model (one hidden layer after the concatenation). Net_NoLayers has no model in the original repository and is refused.")
-    var modelname: SeedModelName = .Net
-    @Option(name: .customLong("num_hidden_layers"), help: "Must be 1: Net_Stage2 has one hidden layer (the original's pipelines ignored this option).")
-    var numHiddenLayers: Int = 1
-    @Option(name: .customLong("neurons_per_layer"), help: "Fixes neurons_per_layer, the hidden layer's width (not tuned).")
+    @Option(name: .customLong("modelname"), help: "Net or Net_OneLayer (default): Net_Stage2 with --num_hidden_layers hidden layers (default 1); Net_NoLayers: none (= --num_hidden_layers 0). The original only ever built Net_Stage2.")
+    var modelname: SeedModelName?
+    @Option(name: .customLong("num_hidden_layers"), help: "Hidden layers after the concatenation, 0...8 (default 1 = Net_Stage2's fc3; 0 = Net_NoLayers; more add fc3_2/bn3_2, …). The original only ever built Net_Stage2.")
+    var numHiddenLayers: Int?
+    @Option(name: .customLong("neurons_per_layer"), help: "Fixes neurons_per_layer, the width of the hidden layers after the concatenation (not tuned; inert with Net_NoLayers).")
     var neuronsPerLayer: Int?
     @Option(name: .customLong("neurons_per_layer_pre_concat"), help: "Fixes neurons_per_layer_pre_concat, the cell-type branch's width (not tuned).")
     var neuronsPerLayerPreConcat: Int?
@@ -212,12 +212,15 @@ struct SeedStage2Options: ParsableArguments {
     @Flag(name: .customLong("concatRNA_batch"), help: "Accepted; no effect (the original read it nowhere): each training sequence gets a random cell type per batch.")
     var concatRNABatch = false
 
+    /// The head's hidden layers: --num_hidden_layers, else 0 for Net_NoLayers and 1 for Net / Net_OneLayer.
+    var hiddenLayers: Int { numHiddenLayers ?? (modelname == .Net_NoLayers ? 0 : 1) }
+
     func check() throws {
-        if modelname == .Net_NoLayers {
-            throw ValidationError("--modelname Net_NoLayers: the original repository has no such model; sigtfb trains Net_Stage2 (--modelname Net or Net_OneLayer)")
+        if let n = numHiddenLayers, !(0...Stage2Architecture.maxHiddenLayers).contains(n) {
+            throw ValidationError("--num_hidden_layers must be in 0...\(Stage2Architecture.maxHiddenLayers) (got \(n))")
         }
-        if numHiddenLayers != 1 {
-            throw ValidationError("--num_hidden_layers must be 1: Net_Stage2 has one hidden layer (got \(numHiddenLayers))")
+        if modelname == .Net_NoLayers, let n = numHiddenLayers, n != 0 {
+            throw ValidationError("--modelname Net_NoLayers has no hidden layer but --num_hidden_layers is \(n): give one of them")
         }
         for (n, v) in [("neurons_per_layer", neuronsPerLayer), ("neurons_per_layer_pre_concat", neuronsPerLayerPreConcat)] {
             if let v, v < 1 || v > 4096 { throw ValidationError("--\(n) must be in 1...4096 (got \(v))") }
@@ -225,6 +228,7 @@ struct SeedStage2Options: ParsableArguments {
     }
 
     func apply(to o: inout PipelineOptions) {
+        o.numHiddenLayers = hiddenLayers
         if let v = neuronsPerLayer { o.fixedParameters["neurons_per_layer"] = .int(v) }
         if let v = neuronsPerLayerPreConcat { o.fixedParameters["neurons_per_layer_pre_concat"] = .int(v) }
         if freezePretrainedModel { o.fixedParameters["freeze_pretrained_model"] = .bool(true) }

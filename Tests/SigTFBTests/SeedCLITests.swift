@@ -122,6 +122,15 @@ final class SeedCLITests: XCTestCase {
                                                "--dropout_bool", "--num_hidden_layers", "--neurons_per_layer",
                                                "--neurons_per_layer_pre_concat", "--concatRNA_epoch", "--concatRNA_batch"] : [])
                 for n in names { XCTAssertTrue(r.out.contains(n + " ") || r.out.contains(n + ",") || r.out.contains(n + "\n"), "\(words[0]) --help lacks \(n)") }
+                if words[0] == "stage2" {
+                    // The head variants: documented, saying the original only ever built Net_Stage2.
+                    let help = r.out.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+                    for n in ["--modelname <modelname> Net or Net_OneLayer", "--num_hidden_layers <num_hidden_layers> Hidden layers"] {
+                        let entry = help.components(separatedBy: n).dropFirst().first ?? ""
+                        XCTAssertTrue(entry.hasPrefix(" (default") || entry.hasPrefix(" after"), "stage2 --help: \(n)")
+                        XCTAssertTrue(entry.prefix(250).contains("The original only ever built Net_Stage2."), "stage2 --help: \(n): \(entry.prefix(250))")
+                    }
+                }
             }
         }
     }
@@ -312,13 +321,72 @@ final class SeedCLITests: XCTestCase {
         XCTAssertEqual(try lines(c.dir + "/hp/hyperparameters.txt")[0], "AUPRC,nan")
         XCTAssertEqual(try options(c.dir)["unique"] as? Bool, true)
 
-        XCTAssertEqual(try stage2(["--modelname", "Net_OneLayer"], stage1: model).code, 0)
-        for bad in [["--modelname", "Net_NoLayers"], ["--num_hidden_layers", "2"], ["--encoding", "A", "--Encoding_Random", "C"],
-                    ["--typeChIP", "three", "--final-model", "retrain"]] {
+        let one = try stage2(["--modelname", "Net_OneLayer"], stage1: model)
+        XCTAssertEqual(one.code, 0, one.err)
+        XCTAssertEqual((try json(one.dir + "/m/CTCF/S/CTCF.S.json")["architecture"] as! [String: Any])["num_hidden_layers"] as? Int, 1)
+        for bad in [["--modelname", "Net_NoLayers", "--num_hidden_layers", "2"], ["--num_hidden_layers", "9"],
+                    ["--encoding", "A", "--Encoding_Random", "C"], ["--typeChIP", "three", "--final-model", "retrain"]] {
             let e = try stage2(bad, stage1: model)
             XCTAssertEqual(e.code, 2, "\(bad): \(e.err)")
             XCTAssertEqual(e.err.split(separator: "\n").count, 1, "\(bad): \(e.err)")
         }
+    }
+
+    /// `--num_hidden_layers 2` and `--modelname Net_NoLayers` on the tiny fixture: valid outputs, a
+    /// checkpoint whose architecture says so, and that checkpoint read by predict, motifs
+    /// --stage2-model and report.
+    func testHeadVariantsTrainAndTheirCheckpointsAreReadEverywhere() throws {
+        let root = tempDir()
+        try FileManager.default.createDirectory(atPath: root + "/data", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: h5, toPath: root + "/data/CTCF.S.h5")
+        let s1 = try run(["stage1", "--TF", "CTCF", "--AB", "S", "--chipData", h5, "--hyperparameterPath", root + "/stage1",
+                          "--saveModelPath", root + "/stage1"] + budget1 + small)
+        XCTAssertEqual(s1.code, 0, s1.err)
+        let model1 = root + "/stage1/CTCF/S/CTCF.S.safetensors"
+        let two = try run(["stage2", "--TF", "CTCF", "--AB", "S", "--chipData", h5, "--model_stage1_path", model1,
+                           "--hyperparameterPath", root + "/stage2", "--saveModelPath", root + "/stage2", "--num_hidden_layers", "2"] + budget2)
+        XCTAssertEqual(two.code, 0, two.err)
+        let none = try stage2(["--modelname", "Net_NoLayers"], stage1: model1)
+        XCTAssertEqual(none.code, 0, none.err)
+        let fasta = root + "/q.fa"
+        try ">a\nACGTACGTTTGACCGCTAGGGGGCGCTA\n>b\nGGGGCCCCAAAATTTTCCGCGCGATAT\n".write(toFile: fasta, atomically: true, encoding: .utf8)
+        for (L, dir) in [(2, root + "/stage2/CTCF/S"), (0, none.dir + "/m/CTCF/S")] {
+            let what = "num_hidden_layers \(L)"
+            let side = try json(dir + "/CTCF.S.json")
+            XCTAssertEqual(side["model"] as? String, "Net_Stage2", what)
+            XCTAssertEqual((side["architecture"] as! [String: Any])["num_hidden_layers"] as? Int, L, what)
+            XCTAssertEqual((side["hyperparameters"] as! [String: Any])["num_hidden_layers"] as? Int, L, what)
+            XCTAssertEqual(try json(dir + "/metrics.json")["num_hidden_layers"] as? Int, L, what)
+            let tensors = try Safetensors.read(path: dir + "/CTCF.S.safetensors").tensors
+            let names = Set(tensors.map(\.name))
+            XCTAssertEqual(names.contains("fc3.weight"), L >= 1, what)
+            XCTAssertEqual(names.contains("fc3_2.weight") && names.contains("bn3_2.running_var"), L == 2, what)
+            XCTAssertEqual(tensors.first { $0.name == "fc4.weight" }?.shape, L == 0 ? [2, 8 + 1] : [2, Int(tensors.first { $0.name == "fc3.bias" }!.shape[0])], what)
+            let sig = try json(dir + "/signature.json")
+            XCTAssertEqual(Set((sig["per_cell_type"] as! [String: Any]).keys), ["GM12878", "HepG2", "K562"], what)
+            // predict reads the checkpoint: one probability per cell type told, and not told.
+            let out = root + "/pred\(L).tsv"
+            let p = try run(["predict", "--model", dir + "/CTCF.S.safetensors", "--fasta", fasta, "--pad", "--out", out, "--threads", "2"])
+            XCTAssertEqual(p.code, 0, p.err)
+            let rows = try lines(out)
+            XCTAssertEqual(rows.count, 3, what)
+            for row in rows.dropFirst() {
+                let v = row.split(separator: "\t").dropFirst().map { Double($0)! }
+                XCTAssertEqual(v.count, 4, what)
+                XCTAssertTrue(v.allSatisfy { $0 >= 0 && $0 <= 1 }, "\(what): \(row)")
+            }
+        }
+        XCTAssertEqual(try hyperparameters(none.dir)["neurons_per_layer"], "32", "Net_NoLayers: neurons_per_layer sizes nothing, so it is not tuned")
+        // motifs --stage2-model and the report read the two-hidden-layer checkpoint.
+        let m = try run(["motifs", "--model", model1, "--chip-data", h5, "--out", root + "/motifs", "--stage2-model",
+                         root + "/stage2/CTCF/S/CTCF.S.safetensors", "--threads", "2"])
+        XCTAssertEqual(m.code, 0, m.err)
+        XCTAssertNotNil(try json(root + "/motifs/motifs.json")["influence_stage2"] as? [String: Any])
+        let rep = try run(["report", "--run", root, "--threads", "2"])
+        XCTAssertEqual(rep.code, 0, rep.err)
+        let html = try String(contentsOfFile: root + "/report.html", encoding: .utf8)
+        XCTAssertTrue(html.contains("Stage-2 model: Net_Stage2 head with 2 hidden layers"), "report names the head")
+        XCTAssertFalse(html.contains("Stage 2 has not run"))
     }
 
     func testWrongValuesGiveOneLineUsageErrors() throws {
@@ -336,6 +404,10 @@ final class SeedCLITests: XCTestCase {
             ("stage1", ["--modelname", "Net"], "--modelname"),
             ("stage1", ["--curve-margin", "nan"], "--curve-margin must be a finite number"),
             ("stage2", ["--model_stage1_path", "x", "--neurons_per_layer", "0"], "--neurons_per_layer must be in 1...4096"),
+            ("stage2", ["--model_stage1_path", "x", "--num_hidden_layers", "9"], "--num_hidden_layers must be in 0...8"),
+            ("stage2", ["--model_stage1_path", "x", "--modelname", "Net_NoLayers", "--num_hidden_layers", "1"],
+             "--modelname Net_NoLayers has no hidden layer but --num_hidden_layers is 1"),
+            ("stage2", ["--model_stage1_path", "x", "--modelname", "Net_TwoLayers"], "--modelname"),
         ]
         for (cmd, extra, expected) in cases {
             let r = try run([cmd] + base + extra, cwd: tempDir())

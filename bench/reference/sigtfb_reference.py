@@ -57,6 +57,11 @@ Stage 2 (``Net_Stage2``)
                                                    cell-type scalar LAST
       h = dropout3(relu3(bn3(fc3(z))))
       logits = fc4(h); returns (h, logits, log_softmax(logits))
+    Head variants (sigtfb's, num_hidden_layers = L; the original documented
+    --num_hidden_layers and --modelname Net_NoLayers/Net_OneLayer but only
+    built the model above, L = 1): L = 0 has no hidden block, fc4 =
+    Linear(1 + C, 2) on z and h = z; L >= 2 appends fc3_k = Linear(H, H),
+    bn3_k, relu3_k, dropout3_k (k = 2..L) after dropout3, in that order.
     BatchNorm: eps 1e-5, momentum 0.1, affine; in train mode normalises by
     the biased batch variance and updates running_var with the unbiased one;
     running_mean/var start at 0/1, num_batches_tracked counts train forwards.
@@ -180,8 +185,10 @@ class Net_Stage2(nn.Module):
     def __init__(self, model_stage1: Optional[nn.Module], num_units: int, size_conv_out: int,
                  neurons_per_layer_pre_concat: int, neurons_per_layer: int,
                  dropout_prob: float = 0.0, freeze_pretrained_model: bool = False,
-                 conv_std: float = 1.0, linear_std: float = 1.0, init_weights: bool = True):
+                 conv_std: float = 1.0, linear_std: float = 1.0, init_weights: bool = True,
+                 num_hidden_layers: int = 1):
         super().__init__()
+        self.num_hidden_layers = num_hidden_layers
         self.freeze = freeze_pretrained_model
         if model_stage1 is not None:
             self.model_stage1 = model_stage1
@@ -197,11 +204,22 @@ class Net_Stage2(nn.Module):
         self.dropout1 = nn.Dropout(p=dropout_prob)
         self.relu1 = nn.ReLU()
         self.fc2 = nn.Linear(P, 1)
-        self.fc3 = nn.Linear(1 + size_conv_out, H)
-        self.bn3 = nn.BatchNorm1d(H)
-        self.relu3 = nn.ReLU()
-        self.dropout3 = nn.Dropout(p=dropout_prob)
-        self.fc4 = nn.Linear(H, 2)
+        # The original (num_hidden_layers = 1): one hidden block fc3/bn3/relu3/dropout3.
+        # sigtfb's variants (the original documented --num_hidden_layers and --modelname
+        # Net_NoLayers but only ever built this model): L = 0 registers no hidden block and
+        # fc4 = Linear(1 + C, 2); L >= 2 registers fc3_k/bn3_k/relu3_k/dropout3_k (H -> H) for
+        # k = 2..L after dropout3, so the state_dict reads fc3.*, bn3.*, fc3_2.*, bn3_2.*, ..., fc4.*.
+        self.hidden_blocks = []
+        for k in range(1, num_hidden_layers + 1):
+            suffix = "" if k == 1 else f"_{k}"
+            fc = nn.Linear(1 + size_conv_out if k == 1 else H, H)
+            bn, relu, drop = nn.BatchNorm1d(H), nn.ReLU(), nn.Dropout(p=dropout_prob)
+            setattr(self, "fc3" + suffix, fc)
+            setattr(self, "bn3" + suffix, bn)
+            setattr(self, "relu3" + suffix, relu)
+            setattr(self, "dropout3" + suffix, drop)
+            self.hidden_blocks.append((fc, bn, relu, drop))
+        self.fc4 = nn.Linear(H if num_hidden_layers > 0 else 1 + size_conv_out, 2)
         self.log_softmax = nn.LogSoftmax(dim=1)
         if init_weights:
             # NB: like the original this also re-initialises model_stage1.
@@ -211,7 +229,9 @@ class Net_Stage2(nn.Module):
         g = self.dropout1(self.relu1(self.bn1(self.fc1(g))))
         g = self.fc2(g)
         z = torch.cat([conv_out, g], dim=-1)
-        h = self.dropout3(self.relu3(self.bn3(self.fc3(z))))
+        h = z  # num_hidden_layers = 0: fc4 reads the concatenation
+        for fc, bn, relu, drop in self.hidden_blocks:
+            h = drop(relu(bn(fc(h))))
         logits = self.fc4(h)
         return h, logits, self.log_softmax(logits)
 

@@ -23,7 +23,8 @@ public struct Stage2Sidecar: Codable, Sendable {
 
 /// Stage-2 checkpoints: safetensors holding the full `state_dict` of Net_Stage2 with PyTorch
 /// names (`model_stage1.conv1.weight`, …, `bn1.running_mean`, `bn1.num_batches_tracked` as a
-/// 0-d float32, …) + a JSON sidecar.
+/// 0-d float32, …; the hidden blocks as `fc3.*`/`bn3.*`, `fc3_2.*`/`bn3_2.*`, …) + a JSON sidecar
+/// whose `architecture.num_hidden_layers` says how many hidden blocks there are (absent = 1).
 public enum Stage2Checkpoint {
     public static func save(_ model: Stage2Model, cellTypes: [String], hyperparameters: Stage2Hyperparameters, to path: String) throws {
         let tensors = model.stateDict.map { StoredTensor(name: $0.0, shape: $0.1.shape, values: $0.1.data) }
@@ -72,7 +73,9 @@ public enum Stage2Checkpoint {
             let s1 = try Stage1Model(architecture: side.stage1Architecture, parameters: p1)
             let m = try Stage2Model(architecture: side.architecture, stage1: s1, head: head,
                                     bn1: Stage2Model.batchNorm("bn1", features: side.architecture.preConcat, from: all),
-                                    bn3: Stage2Model.batchNorm("bn3", features: side.architecture.hidden, from: all),
+                                    hiddenNorms: side.architecture.hiddenNormNames.map {
+                                        try Stage2Model.batchNorm($0, features: side.architecture.hidden, from: all)
+                                    },
                                     freezeStage1: side.hyperparameters.freezePretrainedModel)
             return (m, side)
         } catch { throw ModelError("\(path): \(error)") }

@@ -5,9 +5,15 @@ import Tuning
 /// Stage 2 with the original's data and hyperparameter options (kept apart from Stage2Pipeline.run).
 extension Stage2Pipeline {
     /// The stage-2 search space with the parameters given on the command line fixed (all of them,
-    /// with the original's defaults for the others, under `--typeChIP three`).
+    /// with the original's defaults for the others, under `--typeChIP three`). A head without
+    /// hidden layers (`numHiddenLayers` 0) has nothing for `neurons_per_layer` to size: unless
+    /// given, it is fixed at the known-good first trial's value instead of being searched.
     public static func searchSpace(options o: PipelineOptions) throws -> SearchSpace {
-        try FixedHyperparameters.apply(try searchSpace(), fixed: o.fixedParameters, fixAll: o.data.division == .three)
+        var fixed = o.fixedParameters
+        if o.numHiddenLayers == 0 && o.data.division != .three && fixed["neurons_per_layer"] == nil {
+            fixed["neurons_per_layer"] = knownGoodFirstTrial["neurons_per_layer"]!
+        }
+        return try FixedHyperparameters.apply(try searchSpace(), fixed: fixed, fixAll: o.data.division == .three)
     }
 
     /// The space and the tuning options: one trial when nothing is left to tune.

@@ -58,6 +58,7 @@ public enum Stage2Pipeline {
         hp.seed = o.seed
         hp.encoding = o.encoding
         hp.patience = o.patience
+        hp.numHiddenLayers = o.numHiddenLayers
         return hp
     }
 
@@ -105,9 +106,25 @@ public enum Stage2Pipeline {
     }
     static let bestModelFile = "best-trial-model.safetensors"
 
+    /// A tuning state whose saved best model has another head (`num_hidden_layers`) belongs to
+    /// another run: resuming it would mix trials of two architectures.
+    static func checkSavedHead(options o: PipelineOptions) throws {
+        let side = Stage1Checkpoint.sidecarPath(for: (o.hyperparameterPath as NSString).appendingPathComponent(bestModelFile))
+        guard FileManager.default.fileExists(atPath: (o.hyperparameterPath as NSString).appendingPathComponent("tuning-state.json")),
+              let data = FileManager.default.contents(atPath: side),
+              let saved = try? JSONDecoder().decode(Stage2Sidecar.self, from: data) else { return }
+        if saved.architecture.hiddenLayers != o.numHiddenLayers {
+            throw PipelineError("\(o.hyperparameterPath): the saved tuning state is for a stage-2 head with num_hidden_layers \(saved.architecture.hiddenLayers), not \(o.numHiddenLayers); use another --hyperparameter-path")
+        }
+    }
+
     public static func run(options o: PipelineOptions, stage1Path: String, log: @escaping (String) -> Void) throws -> Result {
         let start = Date()
+        guard (0...Stage2Architecture.maxHiddenLayers).contains(o.numHiddenLayers) else {
+            throw PipelineError("num_hidden_layers is \(o.numHiddenLayers); it must be between 0 and \(Stage2Architecture.maxHiddenLayers)")
+        }
         let locks = try o.lockOutputs(); defer { locks.forEach { $0.release() } }
+        try checkSavedHead(options: o)
         let plan = try DataPlan.prepare(dataset: try BassetH5.read(path: o.chipData), options: o, log: log)
         let dataset = plan.dataset
         let (stage1, side1) = try Stage1Checkpoint.load(path: stage1Path)
@@ -120,6 +137,10 @@ public enum Stage2Pipeline {
         log("read \(o.chipData): \(dataset.trainIn.count) training, \(dataset.testIn.count) test sequences; stage-1 model \(stage1Path) (\(stage1.architecture.channels) channels)")
         let cellTypes = dataset.targetLabels
         let (space, tuning) = try tuningSetup(options: o, plan: plan, log: log)
+        if o.numHiddenLayers != 1 {
+            log(o.numHiddenLayers == 0 ? "stage-2 head: Net_NoLayers (fc4 right after the concatenation, no hidden layer)"
+                : "stage-2 head: \(o.numHiddenLayers) hidden layers of neurons_per_layer after the concatenation")
+        }
         // The best trial's validated model (best epoch, by validation) is kept in memory and saved
         // beside the tuning state, so a resumed run can evaluate it without retraining.
         let bestModelPath = (o.hyperparameterPath as NSString).appendingPathComponent(bestModelFile)
@@ -248,6 +269,7 @@ public enum Stage2Pipeline {
             var finalEpochs: Int
             var trials: Int
             var encoding: String
+            var numHiddenLayers: Int
             var earlyStopping: [String: String]
             var test: [String: [String: Double]]
             var testMacro: [String: Double]
@@ -256,7 +278,8 @@ public enum Stage2Pipeline {
             var wallSeconds: Double
             enum CodingKeys: String, CodingKey {
                 case stage, tf, ab, objective, objectiveDefinition = "objective_definition", bestValidation = "best_validation"
-                case bestTrial = "best_trial", finalEpochs = "final_epochs", trials, encoding, earlyStopping = "early_stopping"
+                case bestTrial = "best_trial", finalEpochs = "final_epochs", trials, encoding, numHiddenLayers = "num_hidden_layers"
+                case earlyStopping = "early_stopping"
                 case test, testMacro = "test_macro", stage1Test = "stage1_test", finalModel = "final_model", wallSeconds = "wall_seconds"
             }
         }
@@ -269,7 +292,7 @@ public enum Stage2Pipeline {
         let doc = Doc(tf: o.tf, ab: o.ab, objective: o.objective.rawValue,
                       objectiveDefinition: "validation metric averaged over cell types and over both modes (told, not told)",
                       bestValidation: bestValidation, bestTrial: best.index, finalEpochs: hp.epochs, trials: tuner.trials.count,
-                      encoding: hp.encoding.rawValue,
+                      encoding: hp.encoding.rawValue, numHiddenLayers: final.architecture.hiddenLayers,
                       earlyStopping: ["patience": String(o.patience), "curve_rule": o.curveRule ? String(o.curveMargin) : "off"],
                       test: test, testMacro: ["auroc_told": m.aurocTold, "auroc_not_told": m.aurocNotTold,
                                               "auprc_told": m.auprcTold, "auprc_not_told": m.auprcNotTold],

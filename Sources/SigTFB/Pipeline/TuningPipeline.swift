@@ -34,6 +34,9 @@ public struct PipelineOptions: Sendable {
     public var retrainTolerance = 0.02
     /// Stage 2: start a new search with `Stage2Pipeline.knownGoodFirstTrial` instead of the space's centre.
     public var knownGoodFirstTrial = true
+    /// Stage 2: hidden layers of the head after the concatenation (`--num_hidden_layers`, 0...8; 1 =
+    /// the original's Net_Stage2, 0 = Net_NoLayers; see `Stage2Architecture.hiddenLayers`). Not tuned.
+    public var numHiddenLayers = 1
     /// The original's data options (`--typeChIP`, `--unique`, `--shuffle`, …; see `DataPlan`).
     public var data = DataOptions()
     /// Hyperparameters fixed on the command line (not tuned); see `FixedHyperparameters`.

@@ -532,6 +532,9 @@ private struct Builder {
                         + (stage2Error.map { " (" + ReportFormat.escape($0) + ")" } ?? ""))
             page.endSection(); return
         }
+        if let a = stage2Sidecar?.architecture {
+            page.paragraph("Stage-2 model: " + ReportFormat.escape(a.headDescription) + ".")
+        }
         if let sig = signature {
             var rows: [[String]] = []
             var forest: [ForestPlot.Row] = []

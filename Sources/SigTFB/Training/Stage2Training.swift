@@ -93,6 +93,9 @@ public struct Stage2Hyperparameters: Codable, Sendable, Equatable {
     public var encoding: CellTypeEncoding = .oneHotHalfNotTold
     /// Early stopping: stop after this many epochs without improvement of the validation objective (0 = off).
     public var patience: Int = 0
+    /// `num_hidden_layers`: hidden blocks after the concatenation (`Stage2Architecture.hiddenLayers`;
+    /// 1 = the original's Net_Stage2, 0 = Net_NoLayers). Not tuned. Absent from older sidecars, and then 1.
+    public var numHiddenLayers: Int = 1
 
     public init() {}
 
@@ -101,6 +104,27 @@ public struct Stage2Hyperparameters: Codable, Sendable, Equatable {
         case numChannels = "num_channels", batchSize = "batch_size", epochs = "num_epochs", neuronsPerLayer = "neurons_per_layer"
         case neuronsPerLayerPreConcat = "neurons_per_layer_pre_concat", freezePretrainedModel = "freeze_pretrained_model"
         case dropoutProb = "dropout_prob", momentumRate = "momentum_rate", seed, encoding, patience
+        case numHiddenLayers = "num_hidden_layers"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        learningRate = try c.decode(Double.self, forKey: .learningRate)
+        weightDecay = try c.decode(Double.self, forKey: .weightDecay)
+        convStd = try c.decode(Double.self, forKey: .convStd)
+        linearStd = try c.decode(Double.self, forKey: .linearStd)
+        numChannels = try c.decode(Int.self, forKey: .numChannels)
+        batchSize = try c.decode(Int.self, forKey: .batchSize)
+        epochs = try c.decode(Int.self, forKey: .epochs)
+        neuronsPerLayer = try c.decode(Int.self, forKey: .neuronsPerLayer)
+        neuronsPerLayerPreConcat = try c.decode(Int.self, forKey: .neuronsPerLayerPreConcat)
+        freezePretrainedModel = try c.decode(Bool.self, forKey: .freezePretrainedModel)
+        dropoutProb = try c.decode(Double.self, forKey: .dropoutProb)
+        momentumRate = try c.decode(Double.self, forKey: .momentumRate)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        encoding = try c.decode(CellTypeEncoding.self, forKey: .encoding)
+        patience = try c.decode(Int.self, forKey: .patience)
+        numHiddenLayers = try c.decodeIfPresent(Int.self, forKey: .numHiddenLayers) ?? 1
     }
 }
 
@@ -200,7 +224,8 @@ public enum Stage2Training {
         let a1 = s1.architecture
         let arch = Stage2Architecture(channels: a1.channels, cellTypes: N, preConcat: hp.neuronsPerLayerPreConcat,
                                       hidden: hp.neuronsPerLayer, dropout: hp.dropoutProb,
-                                      sequenceLength: a1.sequenceLength, convWidth: a1.convWidth)
+                                      sequenceLength: a1.sequenceLength, convWidth: a1.convWidth, hiddenLayers: hp.numHiddenLayers)
+        if let p = arch.problem { throw ModelError("stage-2 hyperparameters: \(p)") }
         let model = Stage2Model(architecture: arch, stage1: s1, linearStd: hp.linearStd,
                                 freezeStage1: hp.freezePretrainedModel, seed: hp.seed)
         let sgd = SGD(learningRate: Float(hp.learningRate), momentum: Float(hp.momentumRate),
