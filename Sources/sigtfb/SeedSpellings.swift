@@ -193,7 +193,7 @@ struct SeedOptions: ParsableArguments {
 
 /// Options of the original's `getArgs_Stage2` beyond the common ones.
 struct SeedStage2Options: ParsableArguments {
-    @Option(name: .customLong("modelname"), help: "Net or Net_OneLayer (default): Net_Stage2 with --num_hidden_layers hidden layers (default 1); Net_NoLayers: none (= --num_hidden_layers 0). The original only ever built Net_Stage2.")
+    @Option(name: .customLong("modelname"), help: "Net (default): Net_Stage2 with --num_hidden_layers hidden layers (default 1); Net_OneLayer: exactly one; Net_NoLayers: none (= --num_hidden_layers 0). The original only ever built Net_Stage2.")
     var modelname: SeedModelName?
     @Option(name: .customLong("num_hidden_layers"), help: "Hidden layers after the concatenation, 0...8 (default 1 = Net_Stage2's fc3; 0 = Net_NoLayers; more add fc3_2/bn3_2, …). The original only ever built Net_Stage2.")
     var numHiddenLayers: Int?
@@ -221,6 +221,9 @@ struct SeedStage2Options: ParsableArguments {
         }
         if modelname == .Net_NoLayers, let n = numHiddenLayers, n != 0 {
             throw ValidationError("--modelname Net_NoLayers has no hidden layer but --num_hidden_layers is \(n): give one of them")
+        }
+        if modelname == .Net_OneLayer, let n = numHiddenLayers, n != 1 {
+            throw ValidationError("--modelname Net_OneLayer has one hidden layer but --num_hidden_layers is \(n): give one of them")
         }
         for (n, v) in [("neurons_per_layer", neuronsPerLayer), ("neurons_per_layer_pre_concat", neuronsPerLayerPreConcat)] {
             if let v, v < 1 || v > 4096 { throw ValidationError("--\(n) must be in 1...4096 (got \(v))") }

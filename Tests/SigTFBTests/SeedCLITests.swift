@@ -125,9 +125,9 @@ final class SeedCLITests: XCTestCase {
                 if words[0] == "stage2" {
                     // The head variants: documented, saying the original only ever built Net_Stage2.
                     let help = r.out.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-                    for n in ["--modelname <modelname> Net or Net_OneLayer", "--num_hidden_layers <num_hidden_layers> Hidden layers"] {
+                    for n in ["--modelname <modelname> Net (default)", "--num_hidden_layers <num_hidden_layers> Hidden layers"] {
                         let entry = help.components(separatedBy: n).dropFirst().first ?? ""
-                        XCTAssertTrue(entry.hasPrefix(" (default") || entry.hasPrefix(" after"), "stage2 --help: \(n)")
+                        XCTAssertTrue(entry.hasPrefix(":") || entry.hasPrefix(" after"), "stage2 --help: \(n)")
                         XCTAssertTrue(entry.prefix(250).contains("The original only ever built Net_Stage2."), "stage2 --help: \(n): \(entry.prefix(250))")
                     }
                 }
@@ -324,7 +324,7 @@ final class SeedCLITests: XCTestCase {
         let one = try stage2(["--modelname", "Net_OneLayer"], stage1: model)
         XCTAssertEqual(one.code, 0, one.err)
         XCTAssertEqual((try json(one.dir + "/m/CTCF/S/CTCF.S.json")["architecture"] as! [String: Any])["num_hidden_layers"] as? Int, 1)
-        for bad in [["--modelname", "Net_NoLayers", "--num_hidden_layers", "2"], ["--num_hidden_layers", "9"],
+        for bad in [["--modelname", "Net_NoLayers", "--num_hidden_layers", "2"], ["--modelname", "Net_OneLayer", "--num_hidden_layers", "2"], ["--num_hidden_layers", "9"],
                     ["--encoding", "A", "--Encoding_Random", "C"], ["--typeChIP", "three", "--final-model", "retrain"]] {
             let e = try stage2(bad, stage1: model)
             XCTAssertEqual(e.code, 2, "\(bad): \(e.err)")
