@@ -1,4 +1,5 @@
 import Foundation
+import Genomics
 import XCTest
 import SigTFB
 import Storage
@@ -159,17 +160,6 @@ final class CrashSafetyTests: XCTestCase {
         }
     }
 
-    struct SplitMix {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func uniform(_ a: Double, _ b: Double) -> Double { a + (b - a) * Double(next() >> 11) / Double(1 << 53) }
-    }
 
     /// Runs `args` again and again, each time killed with SIGKILL after a delay drawn uniformly
     /// from [0.05, maxDelay] s (seeded), until `kills` runs were killed; after each kill checks that
@@ -179,12 +169,12 @@ final class CrashSafetyTests: XCTestCase {
     /// Returns the number of completions (the final one included) and temporary files seen.
     func killRepeatedly(_ args: [String], root: String, kills: Int, maxDelay: Double, seed: UInt64,
                         complete: (Ended, String) throws -> Void) throws -> (completions: Int, temporaries: Int) {
-        var rng = SplitMix(state: seed)
+        var rng = SplitMixRandom(seed: seed)
         var before = try finishedTrials(root)
         var killed = 0, completions = 0, temporaries = 0, attempts = 0
         while killed < kills && attempts < 3 * kills {
             attempts += 1
-            let delay = rng.uniform(0.05, maxDelay)
+            let delay = 0.05 + (maxDelay - 0.05) * Double(rng.next() >> 11) / Double(1 << 53)
             let r = try launch(args, signal: SIGKILL, after: delay)
             let context = String(format: "run %d (kill after %.2f s)", attempts, delay)
             XCTAssertFalse(r.stderr.contains("sigtfb: error"), "\(context): \(r.stderr)")
@@ -315,17 +305,4 @@ final class CrashSafetyTests: XCTestCase {
         assertNothingHalfWritten(root, temporariesAllowed: false, "after the rerun")
     }
 
-    /// Copies the first `lines` peaks of each bundled CEBPB file to PEAKS/CEBPB/ENCAB102SYN.
-    func tinyPeaks(_ root: String, lines: Int = 150) throws -> String {
-        let src = fixturePath("preprocess/peaks/CEBPB.ENCAB102SYN")
-        let dst = ((root as NSString).appendingPathComponent("peaks/CEBPB") as NSString).appendingPathComponent("ENCAB102SYN")
-        try FileManager.default.createDirectory(atPath: dst, withIntermediateDirectories: true)
-        for f in try FileManager.default.contentsOfDirectory(atPath: src) where f.hasSuffix(".bed.gz") {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/bin/sh")
-            p.arguments = ["-c", "gzip -dc '\(src)/\(f)' | head -n \(lines) > '\(dst)/\(f.dropLast(3))'"]
-            try p.run(); p.waitUntilExit()
-        }
-        return dst
-    }
 }

@@ -30,19 +30,6 @@ final class RunPipelineTests: XCTestCase {
         XCTAssertFalse(RunPipeline.upToDate(outputs: [b], inputs: [a + ".missing"]), "an input is missing")
     }
 
-    /// Copies the first `lines` peaks of each bundled CEBPB file to PEAKS/CEBPB/ENCAB102SYN.
-    func tinyPeaks(_ root: String, lines: Int = 150) throws -> String {
-        let src = fixturePath("preprocess/peaks/CEBPB.ENCAB102SYN")
-        let dst = ((root as NSString).appendingPathComponent("peaks/CEBPB") as NSString).appendingPathComponent("ENCAB102SYN")
-        try FileManager.default.createDirectory(atPath: dst, withIntermediateDirectories: true)
-        for f in try FileManager.default.contentsOfDirectory(atPath: src) where f.hasSuffix(".bed.gz") {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/bin/sh")
-            p.arguments = ["-c", "gzip -dc '\(src)/\(f)' | head -n \(lines) > '\(dst)/\(f.dropLast(3))'"]
-            try p.run(); p.waitUntilExit()
-        }
-        return dst
-    }
 
     func testWholePipelineOnTinyDataThenRerunSkipsEverything() throws {
         let root = tempDir()

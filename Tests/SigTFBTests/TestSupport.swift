@@ -77,12 +77,27 @@ enum SigTFBExecutable {
         p.standardError = err
         try p.run()
         // stderr is drained on another thread so that neither pipe can fill up and stall the child.
-        var e = Data()
+        final class Sink: @unchecked Sendable { var data = Data() }
+        let e = Sink()
         let drained = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async { e = err.fileHandleForReading.readDataToEndOfFile(); drained.signal() }
+        DispatchQueue.global().async { e.data = err.fileHandleForReading.readDataToEndOfFile(); drained.signal() }
         let o = out.fileHandleForReading.readDataToEndOfFile()
         drained.wait()
         p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e.data, as: UTF8.self))
     }
+}
+
+/// Copies the first `lines` peaks of each bundled CEBPB file to ROOT/peaks/CEBPB/ENCAB102SYN.
+func tinyPeaks(_ root: String, lines: Int = 150) throws -> String {
+    let src = fixturePath("preprocess/peaks/CEBPB.ENCAB102SYN")
+    let dst = ((root as NSString).appendingPathComponent("peaks/CEBPB") as NSString).appendingPathComponent("ENCAB102SYN")
+    try FileManager.default.createDirectory(atPath: dst, withIntermediateDirectories: true)
+    for f in try FileManager.default.contentsOfDirectory(atPath: src) where f.hasSuffix(".bed.gz") {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", "gzip -dc '\(src)/\(f)' | head -n \(lines) > '\(dst)/\(f.dropLast(3))'"]
+        try p.run(); p.waitUntilExit()
+    }
+    return dst
 }
