@@ -24,7 +24,13 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Run one part only: train, infer or epoch.")
     var only: String?
 
+    @Option(help: "Channel counts of the train and infer parts, comma-separated.")
+    var channels: String = "16,100"
+
     func validate() throws {
+        if channels.split(separator: ",").contains(where: { Int($0).map { $0 < 1 } ?? true }) {
+            throw ValidationError("--channels must be positive integers separated by commas")
+        }
         if let only, !["train", "infer", "epoch"].contains(only) {
             throw ValidationError("--only must be train, infer or epoch")
         }
@@ -33,7 +39,8 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         let report = SpeedBenchmark.run(threads: threads ?? Parallel.availableCores, seconds: seconds,
-                                        heldSequences: held, calls: calls, only: only, log: CLI.log)
+                                        heldSequences: held, calls: calls, only: only,
+                                        channels: channels.split(separator: ",").map { Int($0)! }, log: CLI.log)
         let e = JSONEncoder()
         e.outputFormatting = [.prettyPrinted, .sortedKeys]
         print(String(decoding: try e.encode(report), as: UTF8.self))

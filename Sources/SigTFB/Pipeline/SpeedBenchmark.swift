@@ -55,13 +55,14 @@ public enum SpeedBenchmark {
     }
 
     /// `calls`: a fixed number of timed steps per configuration instead of `seconds` each;
-    /// `only`: "train", "infer" or "epoch" to run one part (nil: all).
+    /// `only`: "train", "infer" or "epoch" to run one part (nil: all); `channels`: the C values of
+    /// the train and infer parts.
     public static func run(threads: Int, seconds: Double = 2, heldSequences: Int = 1_000_000, calls: Int? = nil,
-                           only: String? = nil, log: ((String) -> Void)? = nil) -> Report {
+                           only: String? = nil, channels: [Int] = [16, 100], log: ((String) -> Void)? = nil) -> Report {
         let N = 4, L = 101
         let (seqs, labels) = randomData(count: heldSequences, length: L, cellTypes: N)
         var train: [Row] = [], infer: [Row] = []
-        for C in [16, 100] {
+        for C in channels {
             for batch in [64, 256] where only == nil || only == "train" {
                 let model = Stage1Model(architecture: Stage1Architecture(channels: C, cellTypes: N, sequenceLength: L),
                                         convStd: 0.1, linearStd: 0.1, seed: 1)
