@@ -68,7 +68,9 @@ public struct OneHotConvolution: Sendable {
           }
         }
         for c in 0..<C { bias[c] = b[c] }
-        if !pairTable.isEmpty {
+        // With a trinucleotide table the pair table is not read (its size still sizes the
+        // dinucleotide gradient), so it is not filled.
+        if !pairTable.isEmpty && tripleTable.isEmpty {
             table.withUnsafeBufferPointer { t in
                 pairTable.withUnsafeMutableBufferPointer { pt in
                     for j in 0..<(K / 2) {
@@ -89,14 +91,20 @@ public struct OneHotConvolution: Sendable {
             table.withUnsafeBufferPointer { t in
                 do {
                     let tt = UnsafeMutableBufferPointer(start: tripleTable.pointer, count: tripleTable.count)
+                    let base = UnsafeRawPointer(t.baseAddress!)
                     for g in 0..<(Cp / 8) {
                         for j in 0..<T {
-                            for row in 0..<64 {
-                                let ra = t.baseAddress! + (3 * j * R + row >> 4) * Cp + 8 * g
-                                let rb = t.baseAddress! + ((3 * j + 1) * R + (row >> 2) & 3) * Cp + 8 * g
-                                let rc = t.baseAddress! + ((3 * j + 2) * R + row & 3) * Cp + 8 * g
-                                let dst = tt.baseAddress! + ((g * T + j) * 64 + row) * 8
-                                for l in 0..<8 { dst[l] = Float(Double(ra[l]) + Double(rb[l]) + Double(rc[l])) }  // one rounding
+                            let dst = UnsafeMutableRawPointer(tt.baseAddress! + (g * T + j) * 64 * 8)
+                            let ka = base + ((3 * j * R) * Cp + 8 * g) * 4, kb = ka + R * Cp * 4, kc = kb + R * Cp * 4
+                            for a in 0..<4 {
+                                let va = ka.loadUnaligned(fromByteOffset: a * Cp * 4, as: SIMD8<Float>.self)
+                                for b in 0..<4 {
+                                    let vab = va + kb.loadUnaligned(fromByteOffset: b * Cp * 4, as: SIMD8<Float>.self)
+                                    for c in 0..<4 {
+                                        dst.storeBytes(of: vab + kc.loadUnaligned(fromByteOffset: c * Cp * 4, as: SIMD8<Float>.self),
+                                                       toByteOffset: (a * 16 + b * 4 + c) * 32, as: SIMD8<Float>.self)
+                                    }
+                                }
                             }
                         }
                     }
@@ -117,8 +125,9 @@ public struct OneHotConvolution: Sendable {
     /// With `needArgmax` false (inference) `argmax` is scratch and may be left unset.
     ///
     /// Sequences of plain bases use the trinucleotide table (a third of the lookups) or, for
-    /// widths not divisible by 3, the dinucleotide table; sequences with an N or a zero column use
-    /// the per-base table.
+    /// widths not divisible by 3, the dinucleotide table; sequences with an N or a zero column,
+    /// and plain ones too short for the trinucleotide kernel (fewer than 8 positions), use the
+    /// per-base table.
     @inlinable
     public func forward(codes: UnsafePointer<UInt8>, length: Int,
                         maxima: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>,
@@ -147,7 +156,7 @@ public struct OneHotConvolution: Sendable {
                         }
                     }
                 }
-            } else if plain && !pairTable.isEmpty {
+            } else if plain && !pairTable.isEmpty && tripleTable.isEmpty {
                 for q in 0..<(length - 1) { rowOffsets[q] = (Int(codes[q]) &* 4 &+ Int(codes[q + 1])) &* Cp &* 4 }
                 pairTable.withUnsafeBufferPointer { tb in
                     OneHotConvolution.maxPool(table: UnsafeRawPointer(tb.baseAddress!), bias: b, terms: width / 2,
@@ -245,7 +254,23 @@ public struct OneHotConvolution: Sendable {
             let b = UnsafeRawPointer(bb.baseAddress!)
             do {
                 let t = UnsafeRawPointer(tripleTable.pointer)
-                for g in 0..<(Cp / 8) {
+                let groups = Cp / 8
+                var g = 0
+                if !needArgmax {
+                    // Two groups per pass: each offset load feeds two lookups (32 KiB of table).
+                    while g + 2 <= groups {
+                        let tg = t + g &* groupBytes, bg = b + g &* 32
+                        for i in 0..<plainCount {
+                            let off = scratch + i &* stride
+                            let r = Int(off[stride - 1])
+                            OneHotConvolution.maxPoolTripleTwoGroups(table: tg, groupBytes: groupBytes, bias: bg, terms: terms,
+                                                                      offsets: off, positions: P,
+                                                                      maxima: maxima + (r &* Cp &+ g &* 8))
+                        }
+                        g += 2
+                    }
+                }
+                for g in g..<groups {
                     let tg = t + g &* groupBytes, bg = b + g &* 32
                     for i in 0..<plainCount {
                         let off = scratch + i &* stride
@@ -262,6 +287,43 @@ public struct OneHotConvolution: Sendable {
                 }
             }
         }
+    }
+
+    /// Max-only trinucleotide kernel for two adjacent groups of 8 channels (`table`: the first
+    /// group's part, the second `groupBytes` further; `bias`, `maxima`: 16 values): 6 positions
+    /// per pass, 12 accumulators, each offset load feeding both groups. Needs `P >= 6`.
+    @inlinable @inline(__always)
+    static func maxPoolTripleTwoGroups(table tg: UnsafeRawPointer, groupBytes: Int, bias b: UnsafeRawPointer, terms: Int,
+                                       offsets off: UnsafePointer<UInt16>, positions P: Int,
+                                       maxima: UnsafeMutablePointer<Float>) {
+        let b0 = b.loadUnaligned(as: SIMD8<Float>.self), b1 = b.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+        var m0 = SIMD8<Float>(repeating: -.infinity), m1 = m0
+        var p = 0
+        while true {
+            if p &+ 6 > P { p = P &- 6 }
+            var a0 = b0, a1 = b0, a2 = b0, a3 = b0, a4 = b0, a5 = b0
+            var c0 = b1, c1 = b1, c2 = b1, c3 = b1, c4 = b1, c5 = b1
+            var row = tg
+            var o = off + p
+            for _ in 0..<terms {
+                let r2 = row + groupBytes
+                let o0 = Int(o[0]), o1 = Int(o[1]), o2 = Int(o[2]), o3 = Int(o[3]), o4 = Int(o[4]), o5 = Int(o[5])
+                a0 += (row + o0).loadUnaligned(as: SIMD8<Float>.self); c0 += (r2 + o0).loadUnaligned(as: SIMD8<Float>.self)
+                a1 += (row + o1).loadUnaligned(as: SIMD8<Float>.self); c1 += (r2 + o1).loadUnaligned(as: SIMD8<Float>.self)
+                a2 += (row + o2).loadUnaligned(as: SIMD8<Float>.self); c2 += (r2 + o2).loadUnaligned(as: SIMD8<Float>.self)
+                a3 += (row + o3).loadUnaligned(as: SIMD8<Float>.self); c3 += (r2 + o3).loadUnaligned(as: SIMD8<Float>.self)
+                a4 += (row + o4).loadUnaligned(as: SIMD8<Float>.self); c4 += (r2 + o4).loadUnaligned(as: SIMD8<Float>.self)
+                a5 += (row + o5).loadUnaligned(as: SIMD8<Float>.self); c5 += (r2 + o5).loadUnaligned(as: SIMD8<Float>.self)
+                row += 64 &* 32
+                o += 3
+            }
+            m0 = vmax(m0, vmax(vmax(vmax(a0, a1), vmax(a2, a3)), vmax(a4, a5)))
+            m1 = vmax(m1, vmax(vmax(vmax(c0, c1), vmax(c2, c3)), vmax(c4, c5)))
+            p &+= 6
+            if p >= P { break }
+        }
+        UnsafeMutableRawPointer(maxima).storeBytes(of: m0, as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(maxima).storeBytes(of: m1, toByteOffset: 32, as: SIMD8<Float>.self)
     }
 
     /// The trinucleotide kernel for one group of 8 channels (`table`: its part of the table,
