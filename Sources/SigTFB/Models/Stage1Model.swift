@@ -1,3 +1,4 @@
+import Foundation
 import Genomics
 import NeuralNet
 
@@ -81,6 +82,10 @@ public final class Stage1Model: @unchecked Sendable {
     }
     var conv: OneHotConvolution
     var convStale = true
+    /// Forward-only workspaces kept between inference calls (allocating and zero-filling them
+    /// per call cost page faults); taken and returned under `poolLock`.
+    private var workspacePool: [Stage1Workspace] = []
+    private let poolLock = NSLock()
 
     /// Random initialisation as the original: normal(0, convStd) conv weights, normal(0, linearStd)
     /// linear weights, zero biases.
@@ -153,8 +158,20 @@ public final class Stage1Model: @unchecked Sendable {
         let N = architecture.cellTypes, C = architecture.channels
         var logits = [Float](repeating: 0, count: n * N)
         var pooled = [Float](repeating: 0, count: wantPooled ? n * C : 0)
-        let workspaces = (0..<max(1, threads)).map { _ in Stage1Workspace(architecture: architecture, conv: conv, rows: 256,
-                                                                                   training: false) }
+        let wanted = max(1, threads)
+        poolLock.lock()
+        var workspaces = Array(workspacePool.suffix(wanted))
+        workspacePool.removeLast(workspaces.count)
+        poolLock.unlock()
+        while workspaces.count < wanted {
+            workspaces.append(Stage1Workspace(architecture: architecture, conv: conv, rows: 256, training: false))
+        }
+        defer {
+            poolLock.lock()
+            workspacePool.append(contentsOf: workspaces)
+            if workspacePool.count > 2 * Parallel.availableCores { workspacePool.removeFirst(workspacePool.count - 2 * Parallel.availableCores) }
+            poolLock.unlock()
+        }
         sequences.codes.withUnsafeBufferPointer { codes in
             logits.withUnsafeMutableBufferPointer { lg in
                 pooled.withUnsafeMutableBufferPointer { pl in
