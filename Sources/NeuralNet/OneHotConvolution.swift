@@ -224,6 +224,17 @@ public struct OneHotConvolution: Sendable {
                              scratch: UnsafeMutablePointer<UInt16>, rowOffsets: UnsafeMutablePointer<Int>,
                              needArgmax: Bool = true) {
         let Cp = paddedChannels
+        if rows.count > 65536 {  // the row tags below are UInt16
+            var s = 0
+            while s < rows.count {
+                let e = min(rows.count, s + 65536)
+                forwardBatch(codes: codes, length: L, rows: UnsafeBufferPointer(rebasing: rows[s..<e]),
+                             maxima: maxima + s * Cp, argmax: argmax + s * Cp, scratch: scratch, rowOffsets: rowOffsets,
+                             needArgmax: needArgmax)
+                s = e
+            }
+            return
+        }
         guard usesTriples(length: L) else {
             for (r, seq) in rows.enumerated() {
                 forward(codes: codes + seq * L, length: L, maxima: maxima + r * Cp, argmax: argmax + r * Cp,
@@ -248,7 +259,6 @@ public struct OneHotConvolution: Sendable {
             }
         }
         if plainCount == 0 { return }
-        precondition(rows.count <= 65536, "batch too large for the UInt16 row tags")
         let P = L - width + 1, terms = width / 3, groupBytes = tripleGroupBytes
         bias.withUnsafeBufferPointer { bb in
             let b = UnsafeRawPointer(bb.baseAddress!)

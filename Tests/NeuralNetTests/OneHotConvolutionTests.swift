@@ -159,6 +159,33 @@ final class OneHotConvolutionTests: XCTestCase {
         }
     }
 
+    /// Batches above 65,536 rows (the kernel's UInt16 row tags) are cut into pieces.
+    func testVeryLargeBatch() {
+        var rng = SeededRandom(seed: 5)
+        let C = 8, K = 24, L = 31, count = 70_000
+        var conv = OneHotConvolution(channels: C, width: K)
+        conv.load(weight: (0..<(C * 4 * K)).map { _ in Float(rng.normal()) }, bias: [Float](repeating: 0, count: C))
+        let seqs = 100
+        let codes = (0..<(seqs * L)).map { _ in UInt8(rng.below(4)) }
+        let rows = (0..<count).map { $0 % seqs }
+        let Cp = conv.paddedChannels
+        var mx = [Float](repeating: 0, count: count * Cp), am = [Int32](repeating: 0, count: count * Cp)
+        var scratch = [UInt16](repeating: 0, count: OneHotConvolution.batchScratchCount(length: L, count: 65536))
+        var offsets = [Int](repeating: 0, count: L)
+        codes.withUnsafeBufferPointer { cp in
+            rows.withUnsafeBufferPointer { rws in
+                conv.forwardBatch(codes: cp.baseAddress!, length: L, rows: rws, maxima: &mx, argmax: &am,
+                                  scratch: &scratch, rowOffsets: &offsets)
+            }
+        }
+        for r in [0, 65535, 65536, 69999] {
+            for c in 0..<C {
+                XCTAssertEqual(mx[r * Cp + c], mx[(r % seqs) * Cp + c], "row \(r)")
+                XCTAssertEqual(am[r * Cp + c], am[(r % seqs) * Cp + c], "row \(r)")
+            }
+        }
+    }
+
     func testAdamAndSGDFollowTorchFormulas() {
         // One parameter, gradient 0.5, lr 0.1, wd 0.01: torch's first Adam step moves by lr·sign.
         var p = NamedParameters([("w", Tensor(shape: [1], data: [1]))])
