@@ -26,6 +26,13 @@ public struct OneHotConvolution: Sendable {
     /// weights of base a at offset 2j plus base b at offset 2j+1 (empty unless 4 input channels
     /// and an even width).
     public private(set) var pairTable: [Float]
+    /// Trinucleotide table for plain sequences, blocked by groups of 8 channels:
+    /// `[paddedChannels/8][width/3][64][8]`; row `16a+4b+c` of triple j holds the weights of
+    /// bases a, b, c at offsets 3j, 3j+1, 3j+2. One group's part (16 KiB at width 24) stays in L1
+    /// while the kernel sweeps a sequence (empty unless 4 input channels and width divisible by 3).
+    /// Held 64-byte aligned so that no 32-byte row straddles two cache lines (a split load costs
+    /// twice); copy-on-write in `load`.
+    @usableFromInline private(set) var tripleTable: AlignedFloats
 
     public init(channels: Int, inputChannels: Int = 4, width: Int) {
         self.channels = channels
@@ -37,6 +44,7 @@ public struct OneHotConvolution: Sendable {
         bias = [Float](repeating: 0, count: paddedChannels)
         pairTable = (inputChannels == 4 && width % 2 == 0)
             ? [Float](repeating: 0, count: width / 2 * 16 * paddedChannels) : []
+        tripleTable = AlignedFloats(count: (inputChannels == 4 && width % 3 == 0) ? width / 3 * 64 * paddedChannels : 0)
     }
 
     /// Loads PyTorch-layout weights `[C, inputChannels, 1, K]` and bias `[C]`.
@@ -60,7 +68,9 @@ public struct OneHotConvolution: Sendable {
           }
         }
         for c in 0..<C { bias[c] = b[c] }
-        if !pairTable.isEmpty {
+        // With a trinucleotide table the pair table is not read (its size still sizes the
+        // dinucleotide gradient), so it is not filled.
+        if !pairTable.isEmpty && tripleTable.isEmpty {
             table.withUnsafeBufferPointer { t in
                 pairTable.withUnsafeMutableBufferPointer { pt in
                     for j in 0..<(K / 2) {
@@ -75,7 +85,36 @@ public struct OneHotConvolution: Sendable {
                 }
             }
         }
+        if !tripleTable.isEmpty {
+            let T = K / 3
+            if !isKnownUniquelyReferenced(&tripleTable) { tripleTable = AlignedFloats(count: tripleTable.count) }
+            table.withUnsafeBufferPointer { t in
+                do {
+                    let tt = UnsafeMutableBufferPointer(start: tripleTable.pointer, count: tripleTable.count)
+                    let base = UnsafeRawPointer(t.baseAddress!)
+                    for g in 0..<(Cp / 8) {
+                        for j in 0..<T {
+                            let dst = UnsafeMutableRawPointer(tt.baseAddress! + (g * T + j) * 64 * 8)
+                            let ka = base + ((3 * j * R) * Cp + 8 * g) * 4, kb = ka + R * Cp * 4, kc = kb + R * Cp * 4
+                            for a in 0..<4 {
+                                let va = ka.loadUnaligned(fromByteOffset: a * Cp * 4, as: SIMD8<Float>.self)
+                                for b in 0..<4 {
+                                    let vab = va + kb.loadUnaligned(fromByteOffset: b * Cp * 4, as: SIMD8<Float>.self)
+                                    for c in 0..<4 {
+                                        dst.storeBytes(of: vab + kc.loadUnaligned(fromByteOffset: c * Cp * 4, as: SIMD8<Float>.self),
+                                                       toByteOffset: (a * 16 + b * 4 + c) * 32, as: SIMD8<Float>.self)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
+
+    /// Positions per pass of the trinucleotide kernel (eight accumulators in registers).
+    @usableFromInline static let tripleBlock = 8
 
     /// Number of valid output positions for an input of `length`.
     @inlinable public func outputLength(_ length: Int) -> Int { length - width + 1 }
@@ -83,22 +122,41 @@ public struct OneHotConvolution: Sendable {
     /// Forward pass for one sequence of codes: the maximum over positions of each channel's
     /// pre-activation and its first arg-max position. `rowOffsets` is scratch of `length` Ints.
     /// ReLU after max-pool equals max-pool after ReLU, so callers apply `max(0, ·)` themselves.
+    /// With `needArgmax` false (inference) `argmax` is scratch and may be left unset.
     ///
-    /// Sequences of plain bases use the dinucleotide table (half the lookups); sequences with an
-    /// N or a zero column use the per-base table.
+    /// Sequences of plain bases use the trinucleotide table (a third of the lookups) or, for
+    /// widths not divisible by 3, the dinucleotide table; sequences with an N or a zero column,
+    /// and plain ones too short for the trinucleotide kernel (fewer than 8 positions), use the
+    /// per-base table.
     @inlinable
     public func forward(codes: UnsafePointer<UInt8>, length: Int,
                         maxima: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>,
-                        rowOffsets: UnsafeMutablePointer<Int>) {
+                        rowOffsets: UnsafeMutablePointer<Int>, needArgmax: Bool = true) {
         let P = length - width + 1
         let Cp = paddedChannels
-        var plain = !pairTable.isEmpty
-        if plain {
-            for j in 0..<length where codes[j] >= 4 { plain = false; break }
-        }
+        let plain = (!pairTable.isEmpty || !tripleTable.isEmpty) && OneHotConvolution.isPlain(codes, length: length)
         bias.withUnsafeBufferPointer { bb in
             let b = UnsafeRawPointer(bb.baseAddress!)
-            if plain {
+            if plain && usesTriples(length: length) {
+                // Byte offset of each trinucleotide's row within a term (UInt16, in the Int scratch).
+                UnsafeMutableRawPointer(rowOffsets).withMemoryRebound(to: UInt16.self, capacity: 4 * length) { off in
+                    tripleOffsets(codes: codes, length: length, into: off)
+                    do {
+                        let t = UnsafeRawPointer(tripleTable.pointer)
+                        for g in 0..<(Cp / 8) {
+                            if needArgmax {
+                                OneHotConvolution.maxPoolTripleGroup(table: t + g &* tripleGroupBytes, bias: b + g &* 32,
+                                                                     terms: width / 3, offsets: off, positions: P,
+                                                                     maxima: maxima + g &* 8, argmax: argmax + g &* 8)
+                            } else {
+                                OneHotConvolution.maxPoolTripleGroup(table: t + g &* tripleGroupBytes, bias: b + g &* 32,
+                                                                     terms: width / 3, offsets: off, positions: P,
+                                                                     maxima: maxima + g &* 8, argmax: nil)
+                            }
+                        }
+                    }
+                }
+            } else if plain && !pairTable.isEmpty && tripleTable.isEmpty {
                 for q in 0..<(length - 1) { rowOffsets[q] = (Int(codes[q]) &* 4 &+ Int(codes[q + 1])) &* Cp &* 4 }
                 pairTable.withUnsafeBufferPointer { tb in
                     OneHotConvolution.maxPool(table: UnsafeRawPointer(tb.baseAddress!), bias: b, terms: width / 2,
@@ -114,6 +172,222 @@ public struct OneHotConvolution: Sendable {
                 }
             }
         }
+    }
+
+    /// Lane-wise maximum as a compare and blend (compiles to one `max` instruction; the library's
+    /// `pointwiseMax` is not inlined on every toolchain).
+    @inlinable @inline(__always)
+    static func vmax(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+        var r = a
+        r.replace(with: b, where: b .> a)
+        return r
+    }
+
+    /// True when every code is a plain base (0...3).
+    @inlinable @inline(__always)
+    static func isPlain(_ codes: UnsafePointer<UInt8>, length: Int) -> Bool {
+        var j = 0, bits: UInt64 = 0
+        let raw = UnsafeRawPointer(codes)
+        while j + 8 <= length { bits |= raw.loadUnaligned(fromByteOffset: j, as: UInt64.self); j += 8 }
+        while j < length { bits |= UInt64(codes[j]); j += 1 }
+        return bits & 0xFCFC_FCFC_FCFC_FCFC == 0
+    }
+
+    /// Whether plain sequences of `length` go through the trinucleotide kernel.
+    @inlinable func usesTriples(length: Int) -> Bool {
+        !tripleTable.isEmpty && length - width + 1 >= OneHotConvolution.tripleBlock
+    }
+
+    /// Bytes of one 8-channel group's part of the trinucleotide table.
+    @inlinable var tripleGroupBytes: Int { width / 3 &* 64 &* 32 }
+
+    /// Row byte offsets (within a term) of the trinucleotides starting at 0..<length-2.
+    @inlinable @inline(__always)
+    func tripleOffsets(codes: UnsafePointer<UInt8>, length: Int, into off: UnsafeMutablePointer<UInt16>) {
+        for q in 0..<(length - 2) {
+            off[q] = (UInt16(codes[q]) &<< 4 | UInt16(codes[q + 1]) &<< 2 | UInt16(codes[q + 2])) &<< 5
+        }
+    }
+
+    /// UInt16s of scratch `forwardBatch` needs for `count` sequences of `length`.
+    public static func batchScratchCount(length: Int, count: Int) -> Int { count * ((length + 7) / 8 * 8) }
+
+    /// Forward pass for a batch: sequence r starts at `codes + rows[r] * length`; its maxima and
+    /// arg-max go to `maxima + r * paddedChannels`, `argmax + r * paddedChannels` (as `forward`).
+    /// Plain sequences go through the trinucleotide kernel group by group — all sequences for
+    /// one 8-channel group, then the next — so each group's 16 KiB table part is read from L1
+    /// rather than the whole table from L2 for every sequence. `scratch`: `batchScratchCount`
+    /// UInt16s; `rowOffsets`: `length` Ints.
+    @inlinable
+    public func forwardBatch(codes: UnsafePointer<UInt8>, length L: Int, rows: UnsafeBufferPointer<Int>,
+                             maxima: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>,
+                             scratch: UnsafeMutablePointer<UInt16>, rowOffsets: UnsafeMutablePointer<Int>,
+                             needArgmax: Bool = true) {
+        let Cp = paddedChannels
+        if rows.count > 65536 {  // the row tags below are UInt16
+            var s = 0
+            while s < rows.count {
+                let e = min(rows.count, s + 65536)
+                forwardBatch(codes: codes, length: L, rows: UnsafeBufferPointer(rebasing: rows[s..<e]),
+                             maxima: maxima + s * Cp, argmax: argmax + s * Cp, scratch: scratch, rowOffsets: rowOffsets,
+                             needArgmax: needArgmax)
+                s = e
+            }
+            return
+        }
+        guard usesTriples(length: L) else {
+            for (r, seq) in rows.enumerated() {
+                forward(codes: codes + seq * L, length: L, maxima: maxima + r * Cp, argmax: argmax + r * Cp,
+                        rowOffsets: rowOffsets, needArgmax: needArgmax)
+            }
+            return
+        }
+        // Plain sequences: offsets now, kernel below; r of the i-th plain one in `plainRows`
+        // (the last slot of each scratch row holds it).
+        let stride = (L + 7) / 8 * 8
+        var plainCount = 0
+        for (r, seq) in rows.enumerated() {
+            let s = codes + seq * L
+            if OneHotConvolution.isPlain(s, length: L) {
+                let off = scratch + plainCount &* stride
+                tripleOffsets(codes: s, length: L, into: off)
+                off[stride - 1] = UInt16(truncatingIfNeeded: r)
+                plainCount += 1
+            } else {
+                forward(codes: s, length: L, maxima: maxima + r * Cp, argmax: argmax + r * Cp,
+                        rowOffsets: rowOffsets, needArgmax: needArgmax)
+            }
+        }
+        if plainCount == 0 { return }
+        let P = L - width + 1, terms = width / 3, groupBytes = tripleGroupBytes
+        bias.withUnsafeBufferPointer { bb in
+            let b = UnsafeRawPointer(bb.baseAddress!)
+            do {
+                let t = UnsafeRawPointer(tripleTable.pointer)
+                let groups = Cp / 8
+                var g = 0
+                if !needArgmax {
+                    // Two groups per pass: each offset load feeds two lookups (32 KiB of table).
+                    while g + 2 <= groups {
+                        let tg = t + g &* groupBytes, bg = b + g &* 32
+                        for i in 0..<plainCount {
+                            let off = scratch + i &* stride
+                            let r = Int(off[stride - 1])
+                            OneHotConvolution.maxPoolTripleTwoGroups(table: tg, groupBytes: groupBytes, bias: bg, terms: terms,
+                                                                      offsets: off, positions: P,
+                                                                      maxima: maxima + (r &* Cp &+ g &* 8))
+                        }
+                        g += 2
+                    }
+                }
+                for g in g..<groups {
+                    let tg = t + g &* groupBytes, bg = b + g &* 32
+                    for i in 0..<plainCount {
+                        let off = scratch + i &* stride
+                        let r = Int(off[stride - 1])
+                        if needArgmax {
+                            OneHotConvolution.maxPoolTripleGroup(table: tg, bias: bg, terms: terms, offsets: off, positions: P,
+                                                                 maxima: maxima + (r &* Cp &+ g &* 8),
+                                                                 argmax: argmax + (r &* Cp &+ g &* 8))
+                        } else {
+                            OneHotConvolution.maxPoolTripleGroup(table: tg, bias: bg, terms: terms, offsets: off, positions: P,
+                                                                 maxima: maxima + (r &* Cp &+ g &* 8), argmax: nil)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Max-only trinucleotide kernel for two adjacent groups of 8 channels (`table`: the first
+    /// group's part, the second `groupBytes` further; `bias`, `maxima`: 16 values): 6 positions
+    /// per pass, 12 accumulators, each offset load feeding both groups. Needs `P >= 6`.
+    @inlinable @inline(__always)
+    static func maxPoolTripleTwoGroups(table tg: UnsafeRawPointer, groupBytes: Int, bias b: UnsafeRawPointer, terms: Int,
+                                       offsets off: UnsafePointer<UInt16>, positions P: Int,
+                                       maxima: UnsafeMutablePointer<Float>) {
+        let b0 = b.loadUnaligned(as: SIMD8<Float>.self), b1 = b.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+        var m0 = SIMD8<Float>(repeating: -.infinity), m1 = m0
+        var p = 0
+        while true {
+            if p &+ 6 > P { p = P &- 6 }
+            var a0 = b0, a1 = b0, a2 = b0, a3 = b0, a4 = b0, a5 = b0
+            var c0 = b1, c1 = b1, c2 = b1, c3 = b1, c4 = b1, c5 = b1
+            var row = tg
+            var o = off + p
+            for _ in 0..<terms {
+                let r2 = row + groupBytes
+                let o0 = Int(o[0]), o1 = Int(o[1]), o2 = Int(o[2]), o3 = Int(o[3]), o4 = Int(o[4]), o5 = Int(o[5])
+                a0 += (row + o0).loadUnaligned(as: SIMD8<Float>.self); c0 += (r2 + o0).loadUnaligned(as: SIMD8<Float>.self)
+                a1 += (row + o1).loadUnaligned(as: SIMD8<Float>.self); c1 += (r2 + o1).loadUnaligned(as: SIMD8<Float>.self)
+                a2 += (row + o2).loadUnaligned(as: SIMD8<Float>.self); c2 += (r2 + o2).loadUnaligned(as: SIMD8<Float>.self)
+                a3 += (row + o3).loadUnaligned(as: SIMD8<Float>.self); c3 += (r2 + o3).loadUnaligned(as: SIMD8<Float>.self)
+                a4 += (row + o4).loadUnaligned(as: SIMD8<Float>.self); c4 += (r2 + o4).loadUnaligned(as: SIMD8<Float>.self)
+                a5 += (row + o5).loadUnaligned(as: SIMD8<Float>.self); c5 += (r2 + o5).loadUnaligned(as: SIMD8<Float>.self)
+                row += 64 &* 32
+                o += 3
+            }
+            m0 = vmax(m0, vmax(vmax(vmax(a0, a1), vmax(a2, a3)), vmax(a4, a5)))
+            m1 = vmax(m1, vmax(vmax(vmax(c0, c1), vmax(c2, c3)), vmax(c4, c5)))
+            p &+= 6
+            if p >= P { break }
+        }
+        UnsafeMutableRawPointer(maxima).storeBytes(of: m0, as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(maxima).storeBytes(of: m1, toByteOffset: 32, as: SIMD8<Float>.self)
+    }
+
+    /// The trinucleotide kernel for one group of 8 channels (`table`: its part of the table,
+    /// `bias`: its 8 biases): positions go 8 at a time, one SIMD8 accumulator each, `terms`
+    /// lookups per position; the last pass starts at `P - 8` (recomputing a few positions gives
+    /// identical values, which a strict comparison ignores, so the first maximum still wins).
+    /// With `argmax` nil only the maximum is tracked (inference: one `max` per accumulator
+    /// instead of a compare and two blends). Needs `P >= 8`.
+    @inlinable @inline(__always)
+    static func maxPoolTripleGroup(table tg: UnsafeRawPointer, bias b: UnsafeRawPointer, terms: Int,
+                                   offsets off: UnsafePointer<UInt16>, positions P: Int,
+                                   maxima: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>?) {
+        let b0 = b.loadUnaligned(as: SIMD8<Float>.self)
+        var m = SIMD8<Float>(repeating: -.infinity)
+        var idx = SIMD8<Int32>(repeating: 0)
+        var p = 0
+        while true {
+            if p &+ 8 > P { p = P &- 8 }
+            var a0 = b0, a1 = b0, a2 = b0, a3 = b0, a4 = b0, a5 = b0, a6 = b0, a7 = b0
+            var row = tg
+            var o = off + p
+            for _ in 0..<terms {
+                a0 += (row + Int(o[0])).loadUnaligned(as: SIMD8<Float>.self)
+                a1 += (row + Int(o[1])).loadUnaligned(as: SIMD8<Float>.self)
+                a2 += (row + Int(o[2])).loadUnaligned(as: SIMD8<Float>.self)
+                a3 += (row + Int(o[3])).loadUnaligned(as: SIMD8<Float>.self)
+                a4 += (row + Int(o[4])).loadUnaligned(as: SIMD8<Float>.self)
+                a5 += (row + Int(o[5])).loadUnaligned(as: SIMD8<Float>.self)
+                a6 += (row + Int(o[6])).loadUnaligned(as: SIMD8<Float>.self)
+                a7 += (row + Int(o[7])).loadUnaligned(as: SIMD8<Float>.self)
+                row += 64 &* 32
+                o += 3
+            }
+            if argmax != nil {
+                // Positions in order with a strict comparison: the first maximum wins, as PyTorch.
+                let pp = Int32(truncatingIfNeeded: p)
+                var k = a0 .> m; idx.replace(with: SIMD8(repeating: pp), where: k); m.replace(with: a0, where: k)
+                k = a1 .> m; idx.replace(with: SIMD8(repeating: pp &+ 1), where: k); m.replace(with: a1, where: k)
+                k = a2 .> m; idx.replace(with: SIMD8(repeating: pp &+ 2), where: k); m.replace(with: a2, where: k)
+                k = a3 .> m; idx.replace(with: SIMD8(repeating: pp &+ 3), where: k); m.replace(with: a3, where: k)
+                k = a4 .> m; idx.replace(with: SIMD8(repeating: pp &+ 4), where: k); m.replace(with: a4, where: k)
+                k = a5 .> m; idx.replace(with: SIMD8(repeating: pp &+ 5), where: k); m.replace(with: a5, where: k)
+                k = a6 .> m; idx.replace(with: SIMD8(repeating: pp &+ 6), where: k); m.replace(with: a6, where: k)
+                k = a7 .> m; idx.replace(with: SIMD8(repeating: pp &+ 7), where: k); m.replace(with: a7, where: k)
+            } else {
+                // A tree of maxima: short dependency chains (all values are finite sums).
+                let x0 = vmax(a0, a1), x1 = vmax(a2, a3), x2 = vmax(a4, a5), x3 = vmax(a6, a7)
+                m = vmax(m, vmax(vmax(x0, x1), vmax(x2, x3)))
+            }
+            p &+= 8
+            if p >= P { break }
+        }
+        UnsafeMutableRawPointer(maxima).storeBytes(of: m, as: SIMD8<Float>.self)
+        if let argmax { UnsafeMutableRawPointer(argmax).storeBytes(of: idx, as: SIMD8<Int32>.self) }
     }
 
     /// The kernel: for every position p and channel c, `bias[c] + Σ_j table[j][off(p + j·step)][c]`,
@@ -214,8 +488,9 @@ public struct OneHotConvolution: Sendable {
     /// Accumulates the gradient of one sequence into a table-shaped buffer
     /// (`[width][codeRows][paddedChannels]`) and a bias buffer: `gradMax[c]` is the gradient of
     /// the loss with respect to the pooled output of channel c (zero where ReLU was inactive).
-    /// With `gradPairTable` (`[width/2][16][paddedChannels]`), plain sequences accumulate into the
-    /// dinucleotide form instead — half the scattered adds; fold it with `foldPairGradient`.
+    /// With `gradPairTable` (channel-major dinucleotide form `[paddedChannels][width/2][16]`), plain
+    /// sequences accumulate into it instead — half the scattered adds; fold it with
+    /// `foldPairGradient`.
     @inlinable
     public func accumulateGradient(codes: UnsafePointer<UInt8>, argmax: UnsafePointer<Int32>,
                                    gradMax: UnsafePointer<Float>,
@@ -233,10 +508,10 @@ public struct OneHotConvolution: Sendable {
                     if gc == 0 { continue }
                     gradBias[c] += gc
                     let s = codes + Int(argmax[c])
-                    var row = gpt + c
+                    var row = gpt + c &* pairs &* 16
                     for j in 0..<pairs {
-                        row[(Int(s[2 &* j]) &* 4 &+ Int(s[2 &* j &+ 1])) &* Cp] += gc
-                        row += 16 &* Cp
+                        row[Int(s[2 &* j]) &* 4 &+ Int(s[2 &* j &+ 1])] += gc
+                        row += 16
                     }
                 }
                 return
@@ -255,19 +530,78 @@ public struct OneHotConvolution: Sendable {
         }
     }
 
-    /// Adds a dinucleotide-form gradient into the per-base table form: a pair row (a, b) of
-    /// pair j feeds base a at offset 2j and base b at offset 2j+1.
+    /// Bytes of scratch `accumulateGradientBatch` needs for `count` sequences of `length`.
+    public static func gradientScratchCount(length: Int, count: Int) -> Int { count * length }
+
+    /// `accumulateGradient` for a batch laid out as `forwardBatch`'s (sequence r at
+    /// `codes + rows[r] * length`, its arg-max at `argmax + r * paddedChannels`, its pooled-output
+    /// gradient at `gradMax + r * channels`). Plain sequences go channel by channel — all
+    /// sequences for channel c, then c + 1 — so each channel's 768-byte part of the
+    /// channel-major dinucleotide gradient stays in L1 while its scattered adds land; every
+    /// gradient entry still receives its terms in sequence order (the same sums as one sequence
+    /// at a time). `scratch`: `gradientScratchCount` bytes.
+    @inlinable
+    public func accumulateGradientBatch(codes: UnsafePointer<UInt8>, length L: Int, rows: UnsafeBufferPointer<Int>,
+                                        argmax: UnsafePointer<Int32>, gradMax: UnsafePointer<Float>,
+                                        gradTable: UnsafeMutablePointer<Float>, gradPairTable: UnsafeMutablePointer<Float>,
+                                        gradBias: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<UInt8>) {
+        let Cp = paddedChannels, C = channels
+        guard !pairTable.isEmpty else {
+            for (r, seq) in rows.enumerated() {
+                accumulateGradient(codes: codes + seq * L, argmax: argmax + r * Cp, gradMax: gradMax + r * C,
+                                   gradTable: gradTable, gradBias: gradBias, length: L)
+            }
+            return
+        }
+        // Bias, and sequences with N or zero columns (per-base form), one sequence at a time;
+        // plain ones: pair codes 4a+b of every position into the scratch, listed by row.
+        var plainCount = 0
+        for (r, seq) in rows.enumerated() {
+            let s = codes + seq * L
+            if OneHotConvolution.isPlain(s, length: L) {
+                let pc = scratch + r * L
+                for q in 0..<(L - 1) { pc[q] = s[q] &<< 2 | s[q + 1] }
+                pc[L - 1] = 1  // the unused last slot marks a plain sequence
+                plainCount += 1
+                for c in 0..<C { gradBias[c] += gradMax[r * C + c] }
+            } else {
+                scratch[r * L + L - 1] = 0
+                accumulateGradient(codes: s, argmax: argmax + r * Cp, gradMax: gradMax + r * C,
+                                   gradTable: gradTable, gradBias: gradBias, length: L)
+            }
+        }
+        if plainCount == 0 { return }
+        let pairs = width / 2
+        for c in 0..<C {
+            let region = gradPairTable + c &* pairs &* 16
+            for r in 0..<rows.count {
+                let gc = gradMax[r &* C &+ c]
+                if gc == 0 || scratch[r &* L &+ L &- 1] == 0 { continue }
+                let pc = scratch + (r &* L &+ Int(argmax[r &* Cp &+ c]))
+                var row = region
+                for j in 0..<pairs {
+                    row[Int(pc[2 &* j])] += gc
+                    row += 16
+                }
+            }
+        }
+    }
+
+    /// Adds a dinucleotide-form gradient (channel-major, `[paddedChannels][width/2][16]`) into the
+    /// per-base table form: a pair row (a, b) of pair j feeds base a at offset 2j and base b at
+    /// offset 2j+1.
     public func foldPairGradient(_ gradPairTable: UnsafePointer<Float>, into gradTable: UnsafeMutablePointer<Float>) {
         let Cp = paddedChannels, R = codeRows
-        for j in 0..<(width / 2) {
-            for a in 0..<4 {
-                for b in 0..<4 {
-                    let src = gradPairTable + (j * 16 + a * 4 + b) * Cp
-                    let first = gradTable + (2 * j * R + a) * Cp
-                    let second = gradTable + ((2 * j + 1) * R + b) * Cp
-                    for c in 0..<Cp {
-                        first[c] += src[c]
-                        second[c] += src[c]
+        let pairs = width / 2
+        for c in 0..<channels {
+            for j in 0..<pairs {
+                let src = gradPairTable + (c * pairs + j) * 16
+                let first = gradTable + 2 * j * R * Cp + c
+                let second = gradTable + (2 * j + 1) * R * Cp + c
+                for a in 0..<4 {
+                    for b in 0..<4 {
+                        first[a * Cp] += src[a * 4 + b]
+                        second[b * Cp] += src[a * 4 + b]
                     }
                 }
             }
@@ -291,4 +625,21 @@ public struct OneHotConvolution: Sendable {
     }
 
     public var tableCount: Int { width * codeRows * paddedChannels }
+}
+
+/// A fixed-size, zero-initialised Float buffer aligned to 64 bytes (a cache line).
+public final class AlignedFloats: @unchecked Sendable {
+    public let pointer: UnsafeMutablePointer<Float>
+    public let count: Int
+
+    public init(count: Int) {
+        self.count = count
+        pointer = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
+            .bindMemory(to: Float.self, capacity: max(count, 1))
+        pointer.initialize(repeating: 0, count: max(count, 1))
+    }
+
+    public var isEmpty: Bool { count == 0 }
+
+    deinit { pointer.deallocate() }
 }

@@ -18,9 +18,29 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Training sequences held in memory while measuring (peak RSS is reported).")
     var held: Int = 1_000_000
 
+    @Option(help: "Run exactly this many timed steps per configuration instead of --seconds (fixed work, for instruction counts).")
+    var calls: Int?
+
+    @Option(help: "Run one part only: train, infer or epoch.")
+    var only: String?
+
+    @Option(help: "Channel counts of the train and infer parts, comma-separated.")
+    var channels: String = "16,100"
+
+    func validate() throws {
+        if channels.split(separator: ",").contains(where: { Int($0).map { $0 < 1 } ?? true }) {
+            throw ValidationError("--channels must be positive integers separated by commas")
+        }
+        if let only, !["train", "infer", "epoch"].contains(only) {
+            throw ValidationError("--only must be train, infer or epoch")
+        }
+        if let calls, calls < 1 { throw ValidationError("--calls must be at least 1") }
+    }
+
     func run() throws {
         let report = SpeedBenchmark.run(threads: threads ?? Parallel.availableCores, seconds: seconds,
-                                        heldSequences: held, log: CLI.log)
+                                        heldSequences: held, calls: calls, only: only,
+                                        channels: channels.split(separator: ",").map { Int($0)! }, log: CLI.log)
         let e = JSONEncoder()
         e.outputFormatting = [.prettyPrinted, .sortedKeys]
         print(String(decoding: try e.encode(report), as: UTF8.self))

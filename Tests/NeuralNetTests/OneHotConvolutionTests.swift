@@ -92,6 +92,100 @@ final class OneHotConvolutionTests: XCTestCase {
         XCTAssertEqual(b1, b2)
     }
 
+    /// The batch drivers (trinucleotide kernel group by group, channel-major gradient scatter)
+    /// against one sequence at a time: identical maxima and arg-max (same kernel per sequence),
+    /// max-only inference equal to the arg-max pass, the same gradients. Mixed batches (N and
+    /// zero columns), P below, at and off a multiple of 8, widths divisible by 3 or not.
+    func testBatchDriversMatchOneSequenceAtATime() {
+        var rng = SeededRandom(seed: 21)
+        for (C, L, K) in [(100, 101, 24), (13, 31, 24), (8, 30, 24), (20, 40, 7), (9, 50, 12), (17, 60, 9)] {
+            var conv = OneHotConvolution(channels: C, width: K)
+            conv.load(weight: (0..<(C * 4 * K)).map { _ in Float(rng.normal() * 0.3) },
+                      bias: (0..<C).map { _ in Float(rng.normal() * 0.1) })
+            let count = 37, Cp = conv.paddedChannels
+            var codes = (0..<(count * L)).map { _ in UInt8(rng.below(4)) }
+            for _ in 0..<6 { codes[rng.below(codes.count)] = UInt8(4 + rng.below(2)) }
+            for i in 0..<L { codes[5 * L + i] = 1 }  // all ties: the first position must win
+            let rows = (0..<count).map { _ in rng.below(count) }
+            var mx1 = [Float](repeating: 0, count: count * Cp), am1 = [Int32](repeating: 0, count: count * Cp)
+            var mx2 = mx1, am2 = am1, mx3 = mx1, am3 = am1
+            var offsets = [Int](repeating: 0, count: L)
+            var scratch = [UInt16](repeating: 0, count: OneHotConvolution.batchScratchCount(length: L, count: count))
+            codes.withUnsafeBufferPointer { cp in
+                for (r, seq) in rows.enumerated() {
+                    mx1.withUnsafeMutableBufferPointer { m in am1.withUnsafeMutableBufferPointer { a in
+                        conv.forward(codes: cp.baseAddress! + seq * L, length: L, maxima: m.baseAddress! + r * Cp,
+                                     argmax: a.baseAddress! + r * Cp, rowOffsets: &offsets)
+                    } }
+                }
+                rows.withUnsafeBufferPointer { rws in
+                    conv.forwardBatch(codes: cp.baseAddress!, length: L, rows: rws, maxima: &mx2, argmax: &am2,
+                                      scratch: &scratch, rowOffsets: &offsets)
+                    conv.forwardBatch(codes: cp.baseAddress!, length: L, rows: rws, maxima: &mx3, argmax: &am3,
+                                      scratch: &scratch, rowOffsets: &offsets, needArgmax: false)
+                }
+            }
+            for r in 0..<count {
+                for c in 0..<C {
+                    XCTAssertEqual(mx1[r * Cp + c], mx2[r * Cp + c], "C=\(C) L=\(L) K=\(K) row \(r) channel \(c)")
+                    XCTAssertEqual(am1[r * Cp + c], am2[r * Cp + c], "C=\(C) L=\(L) K=\(K) row \(r) channel \(c)")
+                    XCTAssertEqual(mx1[r * Cp + c], mx3[r * Cp + c], "max-only, C=\(C) L=\(L) K=\(K)")
+                }
+            }
+            let tieRow = rows.firstIndex(of: 5)
+            if let tieRow { XCTAssertTrue(am2[(tieRow * Cp)..<(tieRow * Cp + C)].allSatisfy { $0 == 0 }) }
+
+            let gradMax = (0..<(count * C)).map { _ in rng.below(4) == 0 ? 0 : Float(rng.normal()) }
+            var t1 = [Float](repeating: 0, count: conv.tableCount), t2 = t1
+            var p1 = [Float](repeating: 0, count: conv.pairTableCount), p2 = p1
+            var b1 = [Float](repeating: 0, count: Cp), b2 = b1
+            var bytes = [UInt8](repeating: 0, count: OneHotConvolution.gradientScratchCount(length: L, count: count))
+            codes.withUnsafeBufferPointer { cp in
+                for (r, seq) in rows.enumerated() {
+                    am1.withUnsafeBufferPointer { a in gradMax.withUnsafeBufferPointer { g in
+                        conv.accumulateGradient(codes: cp.baseAddress! + seq * L, argmax: a.baseAddress! + r * Cp,
+                                                gradMax: g.baseAddress! + r * C, gradTable: &t1, gradPairTable: &p1,
+                                                gradBias: &b1, length: L)
+                    } }
+                }
+                rows.withUnsafeBufferPointer { rws in
+                    conv.accumulateGradientBatch(codes: cp.baseAddress!, length: L, rows: rws, argmax: am1, gradMax: gradMax,
+                                                 gradTable: &t2, gradPairTable: &p2, gradBias: &b2, scratch: &bytes)
+                }
+            }
+            XCTAssertEqual(t1, t2, "per-base gradient, C=\(C) K=\(K)")
+            XCTAssertEqual(p1, p2, "dinucleotide gradient, C=\(C) K=\(K)")
+            XCTAssertEqual(b1, b2, "bias gradient, C=\(C) K=\(K)")
+        }
+    }
+
+    /// Batches above 65,536 rows (the kernel's UInt16 row tags) are cut into pieces.
+    func testVeryLargeBatch() {
+        var rng = SeededRandom(seed: 5)
+        let C = 8, K = 24, L = 31, count = 70_000
+        var conv = OneHotConvolution(channels: C, width: K)
+        conv.load(weight: (0..<(C * 4 * K)).map { _ in Float(rng.normal()) }, bias: [Float](repeating: 0, count: C))
+        let seqs = 100
+        let codes = (0..<(seqs * L)).map { _ in UInt8(rng.below(4)) }
+        let rows = (0..<count).map { $0 % seqs }
+        let Cp = conv.paddedChannels
+        var mx = [Float](repeating: 0, count: count * Cp), am = [Int32](repeating: 0, count: count * Cp)
+        var scratch = [UInt16](repeating: 0, count: OneHotConvolution.batchScratchCount(length: L, count: 65536))
+        var offsets = [Int](repeating: 0, count: L)
+        codes.withUnsafeBufferPointer { cp in
+            rows.withUnsafeBufferPointer { rws in
+                conv.forwardBatch(codes: cp.baseAddress!, length: L, rows: rws, maxima: &mx, argmax: &am,
+                                  scratch: &scratch, rowOffsets: &offsets)
+            }
+        }
+        for r in [0, 65535, 65536, 69999] {
+            for c in 0..<C {
+                XCTAssertEqual(mx[r * Cp + c], mx[(r % seqs) * Cp + c], "row \(r)")
+                XCTAssertEqual(am[r * Cp + c], am[(r % seqs) * Cp + c], "row \(r)")
+            }
+        }
+    }
+
     func testAdamAndSGDFollowTorchFormulas() {
         // One parameter, gradient 0.5, lr 0.1, wd 0.01: torch's first Adam step moves by lr·sign.
         var p = NamedParameters([("w", Tensor(shape: [1], data: [1]))])

@@ -125,7 +125,12 @@ final class Stage1TrainingTests: XCTestCase {
         XCTAssertEqual(sidecar.architecture.channels, 8)
         let expected = try loadJSON("golden/safetensors/expected.json")
         let seqs = encode(expected["sequences"] as! [String])
-        assertClose(model.logits(seqs, threads: 1), (expected["logits"] as! [Any]).flatMap { floats($0) }, "logits")
+        // Absolute floor 5e-7, not the default 1e-7: some logits here are near 0 (cancellation), and
+        // PyTorch's own float32 logits differ from the float64 result by up to 2.4e-7; any
+        // reordering of the conv sums (the trinucleotide kernel's included) moves them by as much
+        // (float32 emulation of pair/trinucleotide/tree orders: 2.2e-7 to 3.0e-7 from float64).
+        assertClose(model.logits(seqs, threads: 1), (expected["logits"] as! [Any]).flatMap { floats($0) },
+                    abs: 5e-7, "logits")
     }
 
     func testCheckpointRoundTripAndBadFiles() throws {

@@ -1,3 +1,4 @@
+import Foundation
 import Genomics
 import NeuralNet
 
@@ -81,6 +82,10 @@ public final class Stage1Model: @unchecked Sendable {
     }
     var conv: OneHotConvolution
     var convStale = true
+    /// Forward-only workspaces kept between inference calls (allocating and zero-filling them
+    /// per call cost page faults); taken and returned under `poolLock`.
+    private var workspacePool: [Stage1Workspace] = []
+    private let poolLock = NSLock()
 
     /// Random initialisation as the original: normal(0, convStd) conv weights, normal(0, linearStd)
     /// linear weights, zero biases.
@@ -153,7 +158,20 @@ public final class Stage1Model: @unchecked Sendable {
         let N = architecture.cellTypes, C = architecture.channels
         var logits = [Float](repeating: 0, count: n * N)
         var pooled = [Float](repeating: 0, count: wantPooled ? n * C : 0)
-        let workspaces = (0..<max(1, threads)).map { _ in Stage1Workspace(architecture: architecture, conv: conv, rows: 256) }
+        let wanted = max(1, threads)
+        poolLock.lock()
+        var workspaces = Array(workspacePool.suffix(wanted))
+        workspacePool.removeLast(workspaces.count)
+        poolLock.unlock()
+        while workspaces.count < wanted {
+            workspaces.append(Stage1Workspace(architecture: architecture, conv: conv, rows: 256, training: false))
+        }
+        defer {
+            poolLock.lock()
+            workspacePool.append(contentsOf: workspaces)
+            if workspacePool.count > 2 * Parallel.availableCores { workspacePool.removeFirst(workspacePool.count - 2 * Parallel.availableCores) }
+            poolLock.unlock()
+        }
         sequences.codes.withUnsafeBufferPointer { codes in
             logits.withUnsafeMutableBufferPointer { lg in
                 pooled.withUnsafeMutableBufferPointer { pl in
@@ -163,7 +181,8 @@ public final class Stage1Model: @unchecked Sendable {
                         var start = range.lowerBound
                         while start < range.upperBound {
                             let end = min(range.upperBound, start + ws.capacity)
-                            ws.forward(model: self, codes: codes.baseAddress!, length: sequences.length, rows: rows[start..<end])
+                            ws.forward(model: self, codes: codes.baseAddress!, length: sequences.length, rows: rows[start..<end],
+                                       needArgmax: false)
                             (lgp + start * N).update(from: ws.logits.pointer, count: (end - start) * N)
                             if let plp { (plp + start * C).update(from: ws.pooled.pointer, count: (end - start) * C) }
                             start = end
@@ -188,6 +207,8 @@ final class Stage1Workspace {
     let hidden: ScratchBuffer<Float>
     let logits: ScratchBuffer<Float>
     let rowOffsets: ScratchBuffer<Int>
+    let batchOffsets: ScratchBuffer<UInt16>
+    let pairCodes: ScratchBuffer<UInt8>
     // Gradients (accumulated over this thread's rows).
     let gTable: ScratchBuffer<Float>
     let gPairTable: ScratchBuffer<Float>
@@ -195,7 +216,9 @@ final class Stage1Workspace {
     let gFc1W: ScratchBuffer<Float>, gFc1b: ScratchBuffer<Float>, gFc2W: ScratchBuffer<Float>, gFc2b: ScratchBuffer<Float>
     let gHidden: ScratchBuffer<Float>, gPooled: ScratchBuffer<Float>
 
-    init(architecture a: Stage1Architecture, conv: OneHotConvolution, rows: Int) {
+    /// `training` false: forward only (the gradient buffers are left empty).
+    init(architecture a: Stage1Architecture, conv: OneHotConvolution, rows: Int, training: Bool = true) {
+        let g = training ? 1 : 0
         capacity = rows
         C = a.channels; Cp = conv.paddedChannels; H = a.hidden; N = a.cellTypes
         maxima = ScratchBuffer(repeating: 0, count: rows * Cp)
@@ -205,13 +228,15 @@ final class Stage1Workspace {
         hidden = ScratchBuffer(repeating: 0, count: rows * H)
         logits = ScratchBuffer(repeating: 0, count: rows * N)
         rowOffsets = ScratchBuffer(repeating: 0, count: a.sequenceLength)
-        gTable = ScratchBuffer(repeating: 0, count: conv.tableCount)
-        gPairTable = ScratchBuffer(repeating: 0, count: conv.pairTableCount)
-        gConvBias = ScratchBuffer(repeating: 0, count: Cp)
-        gFc1W = ScratchBuffer(repeating: 0, count: H * C); gFc1b = ScratchBuffer(repeating: 0, count: H)
-        gFc2W = ScratchBuffer(repeating: 0, count: N * H); gFc2b = ScratchBuffer(repeating: 0, count: N)
-        gHidden = ScratchBuffer(repeating: 0, count: rows * H)
-        gPooled = ScratchBuffer(repeating: 0, count: rows * C)
+        batchOffsets = ScratchBuffer(repeating: 0, count: OneHotConvolution.batchScratchCount(length: a.sequenceLength, count: rows))
+        pairCodes = ScratchBuffer(repeating: 0, count: g * OneHotConvolution.gradientScratchCount(length: a.sequenceLength, count: rows))
+        gTable = ScratchBuffer(repeating: 0, count: g * conv.tableCount)
+        gPairTable = ScratchBuffer(repeating: 0, count: g * conv.pairTableCount)
+        gConvBias = ScratchBuffer(repeating: 0, count: g * Cp)
+        gFc1W = ScratchBuffer(repeating: 0, count: g * H * C); gFc1b = ScratchBuffer(repeating: 0, count: g * H)
+        gFc2W = ScratchBuffer(repeating: 0, count: g * N * H); gFc2b = ScratchBuffer(repeating: 0, count: g * N)
+        gHidden = ScratchBuffer(repeating: 0, count: g * rows * H)
+        gPooled = ScratchBuffer(repeating: 0, count: g * rows * C)
     }
 
     /// The gradient buffers, in parameter order (the conv weight as its lookup-table form), then
@@ -222,14 +247,17 @@ final class Stage1Workspace {
         for g in gradientBuffers { g.fill(0) }
     }
 
-    /// Forward pass over `rows` (indices into the code matrix), filling pooled, hidden, logits.
-    func forward(model: Stage1Model, codes: UnsafePointer<UInt8>, length L: Int, rows: ArraySlice<Int>) {
+    /// Forward pass over `rows` (indices into the code matrix), filling pooled, hidden, logits;
+    /// the convolution's arg-max positions (for `backward`) only with `needArgmax`.
+    func forward(model: Stage1Model, codes: UnsafePointer<UInt8>, length L: Int, rows: ArraySlice<Int>,
+                 needArgmax: Bool = true) {
         let b = rows.count
         precondition(b <= capacity)
         let p = model.parameters.tensors
         let mx = maxima.pointer, am = argmax.pointer, ro = rowOffsets.pointer
-        for (r, seq) in rows.enumerated() {
-            model.conv.forward(codes: codes + seq * L, length: L, maxima: mx + r * Cp, argmax: am + r * Cp, rowOffsets: ro)
+        rows.withUnsafeBufferPointer { rws in
+            model.conv.forwardBatch(codes: codes, length: L, rows: rws, maxima: mx, argmax: am,
+                                    scratch: batchOffsets.pointer, rowOffsets: ro, needArgmax: needArgmax)
         }
         let pl = pooled.pointer
         for r in 0..<b { for c in 0..<C { pl[r * C + c] = max(0, mx[r * Cp + c]) } }
@@ -271,10 +299,10 @@ final class Stage1Workspace {
         let pl = pooled.pointer, gp = gPooled.pointer
         for i in 0..<(b * C) where pl[i] <= 0 { gp[i] = 0 }
         let am = argmax.pointer
-        for (r, seq) in rows.enumerated() {
-            model.conv.accumulateGradient(codes: codes + seq * L, argmax: am + r * Cp, gradMax: gp + r * C,
-                                          gradTable: gTable.pointer, gradPairTable: gPairTable.pointer,
-                                          gradBias: gConvBias.pointer, length: L)
+        rows.withUnsafeBufferPointer { rws in
+            model.conv.accumulateGradientBatch(codes: codes, length: L, rows: rws, argmax: am, gradMax: gp,
+                                               gradTable: gTable.pointer, gradPairTable: gPairTable.pointer,
+                                               gradBias: gConvBias.pointer, scratch: pairCodes.pointer)
         }
     }
 }

@@ -39,7 +39,9 @@ public enum SpeedBenchmark {
     }
 
     /// Times `body` repeatedly for at least `seconds` after one warm-up call; returns calls per second.
-    static func rate(seconds: Double, _ body: () -> Void) -> Double {
+    /// With `calls`, exactly that many timed calls instead (a fixed amount of work, for
+    /// instruction counts under valgrind or `perf stat`).
+    static func rate(seconds: Double, calls fixed: Int? = nil, _ body: () -> Void) -> Double {
         body()
         var calls = 0
         let start = DispatchTime.now().uptimeNanoseconds
@@ -48,22 +50,25 @@ public enum SpeedBenchmark {
             body()
             calls += 1
             elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        } while elapsed < seconds
+        } while fixed.map { calls < $0 } ?? (elapsed < seconds)
         return Double(calls) / elapsed
     }
 
-    public static func run(threads: Int, seconds: Double = 2, heldSequences: Int = 1_000_000,
-                           log: ((String) -> Void)? = nil) -> Report {
+    /// `calls`: a fixed number of timed steps per configuration instead of `seconds` each;
+    /// `only`: "train", "infer" or "epoch" to run one part (nil: all); `channels`: the C values of
+    /// the train and infer parts.
+    public static func run(threads: Int, seconds: Double = 2, heldSequences: Int = 1_000_000, calls: Int? = nil,
+                           only: String? = nil, channels: [Int] = [16, 100], log: ((String) -> Void)? = nil) -> Report {
         let N = 4, L = 101
         let (seqs, labels) = randomData(count: heldSequences, length: L, cellTypes: N)
         var train: [Row] = [], infer: [Row] = []
-        for C in [16, 100] {
-            for batch in [64, 256] {
+        for C in channels {
+            for batch in [64, 256] where only == nil || only == "train" {
                 let model = Stage1Model(architecture: Stage1Architecture(channels: C, cellTypes: N, sequenceLength: L),
                                         convStd: 0.1, linearStd: 0.1, seed: 1)
                 let trainer = Stage1Trainer(model: model, optimizer: Adam(learningRate: 1e-4), loss: .basset, threads: threads)
                 var rng = SeededRandom(seed: 2)
-                let steps = rate(seconds: seconds) {
+                let steps = rate(seconds: seconds, calls: calls) {
                     let rows = (0..<batch).map { _ in rng.below(heldSequences) }
                     var t = [UInt8](); t.reserveCapacity(batch * N)
                     for r in rows { t.append(contentsOf: labels[(r * N)..<(r * N + N)]) }
@@ -72,12 +77,17 @@ public enum SpeedBenchmark {
                 train.append(Row(channels: C, batch: batch, seqPerS: steps * Double(batch)))
                 log?("train C=\(C) batch=\(batch): \(Int(steps * Double(batch))) seq/s")
             }
+            if only != nil && only != "infer" { continue }
             let model = Stage1Model(architecture: Stage1Architecture(channels: C, cellTypes: N, sequenceLength: L),
                                     convStd: 0.1, linearStd: 0.1, seed: 1)
             let rows = Array(0..<1024)
-            let calls = rate(seconds: seconds) { _ = model.logits(seqs, indices: rows, threads: threads) }
-            infer.append(Row(channels: C, batch: 1024, seqPerS: calls * 1024))
-            log?("infer C=\(C) batch=1024: \(Int(calls * 1024)) seq/s")
+            let rate = rate(seconds: seconds, calls: calls) { _ = model.logits(seqs, indices: rows, threads: threads) }
+            infer.append(Row(channels: C, batch: 1024, seqPerS: rate * 1024))
+            log?("infer C=\(C) batch=1024: \(Int(rate * 1024)) seq/s")
+        }
+        if only != nil && only != "epoch" {
+            return Report(train: train, infer: infer, epoch100kS: 0, peakRSSMiB: peakRSSMiB(), threads: threads,
+                          sequencesHeld: heldSequences)
         }
         // One epoch over 100k sequences at C=100, 256 sequences (128 balanced pairs) per step.
         let model = Stage1Model(architecture: Stage1Architecture(channels: 100, cellTypes: N, sequenceLength: L),
@@ -86,9 +96,10 @@ public enum SpeedBenchmark {
         let start = DispatchTime.now().uptimeNanoseconds
         var rng = SeededRandom(seed: 3)
         var done = 0
-        while done < 100_000 {
-            let b = min(256, 100_000 - done)
-            let rows = (0..<b).map { _ in rng.below(100_000) }
+        let epochSize = min(100_000, heldSequences)
+        while done < epochSize {
+            let b = min(256, epochSize - done)
+            let rows = (0..<b).map { _ in rng.below(epochSize) }
             var t = [UInt8](); t.reserveCapacity(b * N)
             for r in rows { t.append(contentsOf: labels[(r * N)..<(r * N + N)]) }
             trainer.step(seqs, rows: rows, targets: t)
