@@ -6,33 +6,15 @@ public enum Curves {
     public static func roc(labels: [UInt8], scores: [Float]) -> [(x: Double, y: Double)] {
         let P = labels.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }, N = labels.count - P
         guard P > 0, N > 0 else { return [] }
-        let order = scores.indices.sorted { scores[$0] > scores[$1] }
-        var pts: [(x: Double, y: Double)] = [(0, 0)]
-        var tp = 0, fp = 0, i = 0
-        while i < order.count {
-            let s = scores[order[i]]
-            while i < order.count && scores[order[i]] == s {
-                if labels[order[i]] != 0 { tp += 1 } else { fp += 1 }
-                i += 1
-            }
-            pts.append((Double(fp) / Double(N), Double(tp) / Double(P)))
-        }
-        return pts
+        return [(0, 0)] + Metrics.thresholdCounts(labels: labels, scores: scores).map { (Double($0.fp) / Double(N), Double($0.tp) / Double(P)) }
     }
 
     /// (recall, precision), one point per distinct threshold, starting at recall 0.
     public static func precisionRecall(labels: [UInt8], scores: [Float]) -> [(x: Double, y: Double)] {
         let P = labels.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
         guard P > 0 else { return [] }
-        let order = scores.indices.sorted { scores[$0] > scores[$1] }
         var pts: [(x: Double, y: Double)] = []
-        var tp = 0, fp = 0, i = 0
-        while i < order.count {
-            let s = scores[order[i]]
-            while i < order.count && scores[order[i]] == s {
-                if labels[order[i]] != 0 { tp += 1 } else { fp += 1 }
-                i += 1
-            }
+        for (tp, fp) in Metrics.thresholdCounts(labels: labels, scores: scores) {
             let p = Double(tp) / Double(tp + fp)
             if pts.isEmpty { pts.append((0, p)) }
             pts.append((Double(tp) / Double(P), p))

@@ -31,22 +31,34 @@ public enum Metrics {
         precondition(labels.count == scores.count)
         let positives = labels.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
         if positives == 0 { return nil }
-        let order = scores.indices.sorted { scores[$0] > scores[$1] }
-        var tp = 0, fp = 0
         var ap = 0.0
         var lastRecall = 0.0
-        var i = 0
-        while i < order.count {
-            var j = i
-            while j + 1 < order.count && scores[order[j + 1]] == scores[order[i]] { j += 1 }
-            for k in i...j { if labels[order[k]] != 0 { tp += 1 } else { fp += 1 } }
+        for (tp, fp) in thresholdCounts(labels: labels, scores: scores) {
             let recall = Double(tp) / Double(positives)
             let precision = Double(tp) / Double(tp + fp)
             ap += (recall - lastRecall) * precision
             lastRecall = recall
-            i = j + 1
         }
         return ap
+    }
+
+    /// Cumulative (true positives, false positives) at each distinct score, highest score first —
+    /// the thresholds of scikit-learn's `roc_curve` / `precision_recall_curve` (tied scores form one
+    /// threshold). Shared by average precision and the report's curves.
+    public static func thresholdCounts(labels: [UInt8], scores: [Float]) -> [(tp: Int, fp: Int)] {
+        precondition(labels.count == scores.count)
+        let order = scores.indices.sorted { scores[$0] > scores[$1] }
+        var out: [(tp: Int, fp: Int)] = []
+        var tp = 0, fp = 0, i = 0
+        while i < order.count {
+            let s = scores[order[i]]
+            while i < order.count && scores[order[i]] == s {
+                if labels[order[i]] != 0 { tp += 1 } else { fp += 1 }
+                i += 1
+            }
+            out.append((tp, fp))
+        }
+        return out
     }
 }
 
