@@ -212,15 +212,16 @@ public struct DataPlan: Sendable {
         return out.sorted()
     }
 
-    /// Without validation (`--typeChIP three`) the trial's value is no objective: hyperparameters.txt's
-    /// first line becomes `OBJECTIVE,nan`.
-    public func markNoValidation(hyperparameterPath dir: String) throws {
-        guard !hasValidation else { return }
-        let path = (dir as NSString).appendingPathComponent("hyperparameters.txt")
-        guard let d = FileManager.default.contents(atPath: path) else { return }
-        var lines = String(decoding: d, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        if let first = lines.first, let comma = first.firstIndex(of: ",") { lines[0] = first[..<comma] + ",nan" }
-        try AtomicFile.write(lines.joined(separator: "\n"), to: path)
+    /// `--baseline`: the constant per cell type against the model's test predictions (name →
+    /// `[cell type][sequence]`, computed only when asked for), written to DIRECTORY/baseline.json; nil
+    /// without `--baseline`.
+    public func writeBaseline(to directory: String, trainRows: [Int], testLabels: [[UInt8]],
+                              predictions: () -> [String: [[Float]]]) throws -> ConstantBaseline? {
+        guard options.baseline else { return nil }
+        let b = ConstantBaseline.compute(cellTypes: dataset.targetLabels, trainLabels: dataset.trainOut, trainRows: trainRows,
+                                         testLabels: testLabels, predictions: predictions())
+        try AtomicFile.write(try Stage1Outputs.jsonEncoder().encode(b), to: (directory as NSString).appendingPathComponent("baseline.json"))
+        return b
     }
 
     /// What was used, for data-plan.json.
@@ -275,5 +276,15 @@ public enum FixedHyperparameters {
     /// Whether nothing is left to tune.
     public static func isFixed(_ space: SearchSpace) -> Bool {
         space.parameters.allSatisfy { if case .fixed = $0 { return true }; return false }
+    }
+
+    /// The tuning options for `space`: one trial when nothing is left to tune.
+    static func tuningOptions(_ o: PipelineOptions, space: SearchSpace, log: (String) -> Void) -> PipelineOptions {
+        var t = o
+        if isFixed(space) && o.trials > 1 {
+            log("every hyperparameter is fixed: one trial instead of \(o.trials)")
+            t.trials = 1
+        }
+        return t
     }
 }

@@ -134,11 +134,7 @@ public enum Stage1Pipeline {
         let dataset = plan.dataset
         let both = o.data.reverseComplement.averagesPredictions
         let space = try searchSpace(options: o)
-        var opts = o
-        if FixedHyperparameters.isFixed(space) && o.trials > 1 {
-            log("every hyperparameter is fixed: one trial instead of \(o.trials)")
-            opts.trials = 1
-        }
+        let opts = FixedHyperparameters.tuningOptions(o, space: space, log: log)
         // Without validation (--typeChIP three) the single trial already trains the final model.
         var trialModel: (trial: Int, model: Stage1Model)? = nil
         let (tuner, notes) = try TuningLoop.run(space: space, options: opts, stage: 1, log: log) { trial, rule in
@@ -152,8 +148,8 @@ public enum Stage1Pipeline {
             return .init(value: r.best ?? 0, curve: r.curve, bestEpoch: r.bestEpoch, stopped: r.stopped, seconds: Date().timeIntervalSince(t0))
         }
         guard let best = try tuner.best()?.observed else { throw PipelineError("every stage-1 trial failed; no model to train") }
-        try TuningLoop.writeOriginalOutputs(tuner: tuner, best: best, objective: o.objective, notes: notes, dir: o.hyperparameterPath)
-        try plan.markNoValidation(hyperparameterPath: o.hyperparameterPath)
+        try TuningLoop.writeOriginalOutputs(tuner: tuner, best: best, objective: o.objective, notes: notes, dir: o.hyperparameterPath,
+                                            validated: plan.hasValidation)
         var hp = hyperparameters(best, seed: o.seed, maxEpochs: o.maxEpochs, data: o.data)
         // With early stopping, the final run (no validation set left) stops at the best trial's best epoch.
         if plan.hasValidation, o.patience > 0 || o.curveRule, let n = notes[best.index], n.bestEpoch > 0 { hp.epochs = n.bestEpoch }
@@ -177,15 +173,11 @@ public enum Stage1Pipeline {
                                   trainingData: .init(file: o.chipData, sha256: Stage1Checkpoint.fingerprint(file), sequences: finalRows.count),
                                   to: path)
         try plan.writeSummary(to: dir)
-        var baseline: ConstantBaseline? = nil
-        if o.data.baseline {
-            let N = dataset.cellTypeCount, n = dataset.testIn.count
+        let N = dataset.cellTypeCount, n = dataset.testIn.count
+        let baseline = try plan.writeBaseline(to: dir, trainRows: finalRows,
+                                              testLabels: (0..<N).map { c in (0..<n).map { dataset.testOut[$0, c] } }) {
             let probs = StrandAveraging.probabilitiesStage1(finalModel, sequences: dataset.testIn, threads: o.threads, bothStrands: both)
-            let b = ConstantBaseline.compute(cellTypes: dataset.targetLabels, trainLabels: dataset.trainOut, trainRows: finalRows,
-                                             testLabels: (0..<N).map { c in (0..<n).map { dataset.testOut[$0, c] } },
-                                             predictions: ["model": (0..<N).map { c in (0..<n).map { probs[$0 * N + c] } }])
-            try AtomicFile.write(try Stage1Outputs.jsonEncoder().encode(b), to: (dir as NSString).appendingPathComponent("baseline.json"))
-            baseline = b
+            return ["model": (0..<N).map { c in (0..<n).map { probs[$0 * N + c] } }]
         }
         let seconds = Date().timeIntervalSince(start)
         struct Doc: Encodable {

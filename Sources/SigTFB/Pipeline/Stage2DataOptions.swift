@@ -22,24 +22,14 @@ extension Stage2Pipeline {
             throw PipelineError("--typeChIP three trains on every training sequence already; --final-model \(o.finalModel.rawValue) needs a validation split")
         }
         let space = try searchSpace(options: o)
-        var t = o
-        if FixedHyperparameters.isFixed(space) && o.trials > 1 {
-            log("every hyperparameter is fixed: one trial instead of \(o.trials)")
-            t.trials = 1
-        }
-        return (space, t)
+        return (space, FixedHyperparameters.tuningOptions(o, space: space, log: log))
     }
 
     /// data-plan.json and, with `--baseline`, baseline.json (the constant per cell type vs the
     /// told and not-told predictions on the test set).
-    static func writeDataOutputs(plan: DataPlan, trainRows: [Int], predictions p: Stage2Predictions, directory: String,
-                                 hyperparameterPath: String) throws -> ConstantBaseline? {
+    static func writeDataOutputs(plan: DataPlan, trainRows: [Int], predictions p: Stage2Predictions, directory: String) throws -> ConstantBaseline? {
         try plan.writeSummary(to: directory)
-        try plan.markNoValidation(hyperparameterPath: hyperparameterPath)
-        guard plan.options.baseline else { return nil }
-        let b = ConstantBaseline.compute(cellTypes: p.cellTypes, trainLabels: plan.dataset.trainOut, trainRows: trainRows,
-                                         testLabels: p.labels, predictions: ["told": p.told, "not_told": p.notTold])
-        try AtomicFile.write(try Stage1Outputs.jsonEncoder().encode(b), to: (directory as NSString).appendingPathComponent("baseline.json"))
-        return b
+        return try plan.writeBaseline(to: directory, trainRows: trainRows, testLabels: p.labels,
+                                      predictions: { ["told": p.told, "not_told": p.notTold] })
     }
 }

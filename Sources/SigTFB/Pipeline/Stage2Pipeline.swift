@@ -178,7 +178,8 @@ public enum Stage2Pipeline {
         // The best trial's own validation objective (the tuner was told a worse value for an ineligible trial).
         let bestValidation = notes[best.index]?.validation ?? best.value!
         let (trainRows, validation) = try plan.split(trial: best.index)
-        try TuningLoop.writeOriginalOutputs(tuner: tuner, best: best, objective: o.objective, notes: notes, dir: o.hyperparameterPath)
+        try TuningLoop.writeOriginalOutputs(tuner: tuner, best: best, objective: o.objective, notes: notes, dir: o.hyperparameterPath,
+                                            validated: plan.hasValidation)
         let trialHP = hyperparameters(best, options: o)
         // The validated model of the best trial: from memory, from the saved file, or (state from an
         // older version, or a tie the tuner broke differently) by re-running that trial deterministically
@@ -257,7 +258,7 @@ public enum Stage2Pipeline {
         try AtomicFile.write(try Stage1Outputs.jsonEncoder().encode(signature), to: (dir as NSString).appendingPathComponent("signature.json"))
         try AtomicFile.write(signature.tsv, to: (dir as NSString).appendingPathComponent("signature.tsv"))
         let baseline = try writeDataOutputs(plan: plan, trainRows: record.source == "retrain" ? plan.finalRows : trainRows,
-                                            predictions: pred, directory: dir, hyperparameterPath: o.hyperparameterPath)
+                                            predictions: pred, directory: dir)
         let seconds = Date().timeIntervalSince(start)
         struct Doc: Encodable {
             var stage = 2

@@ -183,8 +183,12 @@ enum TuningLoop {
     }
 
     /// `hyperparameters.txt` (first line `OBJECTIVE,value`, then `name,value`) and `dataframe.csv`.
-    static func writeOriginalOutputs(tuner: Tuner, best: Trial, objective: TuningObjective, notes: [Int: TrialNote], dir: String) throws {
-        var txt = "\(objective.rawValue.uppercased()),\(notes[best.index]?.validation ?? best.value!)\n"
+    /// Without validation (`validated` false, `--typeChIP three`) the trial's value is no objective
+    /// and the first line reads `OBJECTIVE,nan`.
+    static func writeOriginalOutputs(tuner: Tuner, best: Trial, objective: TuningObjective, notes: [Int: TrialNote], dir: String,
+                                     validated: Bool) throws {
+        let value = validated ? "\(notes[best.index]?.validation ?? best.value!)" : "nan"
+        var txt = "\(objective.rawValue.uppercased()),\(value)\n"
         for p in tuner.space.parameters { txt += "\(p.name),\(best.parameters[p.name]!.description)\n" }
         try AtomicFile.write(txt, to: (dir as NSString).appendingPathComponent("hyperparameters.txt"))
         let table = tuner.csvTable().split(separator: "\n", omittingEmptySubsequences: false)
