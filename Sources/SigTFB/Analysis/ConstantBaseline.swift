@@ -61,23 +61,23 @@ public struct ConstantBaseline: Codable, Sendable, Equatable {
             let y = testLabels[c]
             let n = max(y.count, 1)
             let tp = y.filter { $0 != 0 }.count
-            var loss = 0.0, correct = 0
-            for t in y {
-                loss += bce(p, t)
-                if (p > 0.5) == (t != 0) { correct += 1 }
-            }
-            var mLoss: [String: Double] = [:], mAcc: [String: Double] = [:]
-            for (k, probs) in predictions {
+            // Mean loss and accuracy at 0.5 of probabilities against the test labels.
+            func score<S: Sequence>(_ probs: S) -> (loss: Double, accuracy: Double) where S.Element == Double {
                 var l = 0.0, ok = 0
-                for (q, t) in zip(probs[c], y) {
-                    l += bce(Double(q), t)
+                for (q, t) in zip(probs, y) {
+                    l += bce(q, t)
                     if (q > 0.5) == (t != 0) { ok += 1 }
                 }
-                mLoss[k] = l / Double(n); mAcc[k] = Double(ok) / Double(n)
+                return (l / Double(n), Double(ok) / Double(n))
+            }
+            let constant = score(repeatElement(p, count: y.count))
+            var mLoss: [String: Double] = [:], mAcc: [String: Double] = [:]
+            for (k, probs) in predictions {
+                (mLoss[k], mAcc[k]) = score(probs[c].lazy.map(Double.init))
             }
             let logit = log(p / (1 - p))
             per[name] = CellType(probability: p, logit: logit.isFinite ? logit : nil, testPositives: tp, testNegatives: y.count - tp,
-                                 baselineLoss: loss / Double(n), baselineAccuracy: Double(correct) / Double(n),
+                                 baselineLoss: constant.loss, baselineAccuracy: constant.accuracy,
                                  baselineAUPRC: Double(tp) / Double(n), modelLoss: mLoss, modelAccuracy: mAcc)
         }
         return ConstantBaseline(trainingSequences: trainRows.count, cellTypes: cellTypes, perCellType: per)
