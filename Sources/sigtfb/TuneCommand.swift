@@ -12,27 +12,19 @@ struct TuneCommand: ParsableCommand {
         abstract: "Bayesian optimisation (Sobol start, GP + LogEI) with a resumable ask/tell state file.",
         subcommands: [Init.self, Ask.self, Tell.self, Fail.self, Best.self, Table.self])
 
-    /// Runs `body`, turning Tuning errors into a one-line message and exit code 1 (data error),
-    /// or 2 for a request that does not fit the state (usage error).
+    /// Runs `body` under `CLI.guarded`: a Tuning error is a one-line message with exit code 1 (data
+    /// error), or 2 for a request that does not fit the state (usage error).
     static func run(_ body: () throws -> Void) throws {
-        do { try body() } catch let e as TuningError {
-            FileHandle.standardError.write(Data("sigtfb: error: \(e.description)\n".utf8))
-            if case .invalidRequest = e { throw ExitCode(2) }
-            throw ExitCode(1)
-        } catch let e as ExitCode {
-            throw e
-        } catch let e as ValidationError {
-            throw e
-        } catch {
-            FileHandle.standardError.write(Data("sigtfb: error: \(error)\n".utf8))
-            throw ExitCode(1)
+        try CLI.guarded {
+            do { try body() } catch let e as TuningError {
+                if case .invalidRequest = e { throw CLIError.usage(e.description) }
+                throw CLIError.data(e.description)
+            }
         }
     }
 
-    static func usageError(_ message: String) -> ExitCode {
-        FileHandle.standardError.write(Data("sigtfb: error: \(message)\n".utf8))
-        return ExitCode(2)
-    }
+    /// A usage error (exit 2, one line).
+    static func usageError(_ message: String) -> ValidationError { ValidationError(message) }
 
     static func printJSON<T: Encodable>(_ value: T) throws {
         let enc = JSONEncoder()
