@@ -22,6 +22,12 @@ public struct BassetReadReport: Sendable, Equatable {
 /// `train_in [n,4,1,L]`, `train_out [n,N]`, `test_in`, `test_out`, optional `valid_in`/`valid_out`,
 /// `test_headers`, `target_labels`.
 public enum BassetH5 {
+    /// Whether a cell-type name can be used as a TSV column and table row: not empty, no tab, line
+    /// break or other control character (checked for HDF5 files and model sidecars alike).
+    public static func isUsableCellTypeName(_ name: String) -> Bool {
+        !name.isEmpty && !name.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
+    }
+
     /// Rows decoded per HDF5 read: bounds the float buffer whatever the file size.
     static let blockRows = 4096
 
@@ -54,7 +60,7 @@ public enum BassetH5 {
             throw HDF5Error("\(path): dataset 'target_labels' has duplicate names: \(labels)")
         }
         // The names become TSV columns and table rows.
-        if let i = labels.firstIndex(where: { $0.isEmpty || $0.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } }) {
+        if let i = labels.firstIndex(where: { !BassetH5.isUsableCellTypeName($0) }) {
             throw HDF5Error("\(path): dataset 'target_labels': name \(i + 1) (\(labels[i].debugDescription)) is empty or contains a tab, line break or other control character")
         }
 

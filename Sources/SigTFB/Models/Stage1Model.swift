@@ -1,5 +1,6 @@
 import Foundation
 import Genomics
+import Storage
 import NeuralNet
 
 /// Shape of SigTFB's stage-1 network (the original's `CNN_Multilabel`).
@@ -53,11 +54,9 @@ enum ArchitectureCheck {
 
     /// Why a list of cell-type names cannot be used (they become TSV columns and table rows), nil when it can.
     static func cellTypeNames(_ names: [String]) -> String? {
-        for (i, n) in names.enumerated() {
-            if n.isEmpty { return "cell type \(i + 1) has an empty name" }
-            if n.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
-                return "cell type \(i + 1) (\(n.debugDescription)) contains a tab, line break or other control character"
-            }
+        for (i, n) in names.enumerated() where !BassetH5.isUsableCellTypeName(n) {
+            return n.isEmpty ? "cell type \(i + 1) has an empty name"
+                : "cell type \(i + 1) (\(n.debugDescription)) contains a tab, line break or other control character"
         }
         if Set(names).count != names.count { return "cell type names are not unique: \(names.debugDescription)" }
         return nil
