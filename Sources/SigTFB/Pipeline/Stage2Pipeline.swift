@@ -101,8 +101,6 @@ public enum Stage2Pipeline {
         var trial: Int; var validation: Double
         /// The model ignores the cell-type code (absent in files from older versions: eligible).
         var blind: Bool? = nil
-        /// Ranking of saved models: any eligible model beats a blind one, then the validation value.
-        func isWorse(than v: Double, blind b: Bool) -> Bool { (blind ?? false) != b ? (blind ?? false) : validation < v }
     }
     static let bestModelFile = "best-trial-model.safetensors"
 
@@ -157,7 +155,7 @@ public enum Stage2Pipeline {
                                            objective: o.objective, threads: o.threads, log: nil, shouldStop: rule)
             let value = r.bestValidation ?? 0
             let blind = r.isCellTypeBlind
-            if saved == nil || saved!.isWorse(than: value, blind: blind) {
+            if saved == nil || Stage2Training.isBetter(value: value, blind: blind, than: saved!.validation, blind: saved!.blind ?? false) {
                 try FileManager.default.createDirectory(atPath: o.hyperparameterPath, withIntermediateDirectories: true)
                 try Stage2Checkpoint.save(r.model, cellTypes: cellTypes, hyperparameters: hp, to: bestModelPath)
                 saved = SavedBest(trial: trial.index, validation: value, blind: blind)

@@ -283,7 +283,7 @@ public enum Stage2Training {
                 let sensitivity = pred.cellTypeSensitivity
                 let blind = sensitivity < Stage2Predictions.blindTolerance
                 rec.validationObjective = value
-                if best == nil || (best!.blind && !blind) || (best!.blind == blind && value > best!.value) {
+                if best == nil || Stage2Training.isBetter(value: value, blind: blind, than: best!.value, blind: best!.blind) {
                     best = (epoch, value, blind, sensitivity, model.copy())
                 }
             }
@@ -301,6 +301,12 @@ public enum Stage2Training {
                                    cellTypeSensitivity: b.sensitivity)
         }
         return Stage2RunResult(model: model, epochs: records, bestEpoch: records.count, bestValidation: nil, stoppedEarly: stopped)
+    }
+
+    /// The order models are selected in (epochs within a trial, the saved best across trials): one
+    /// that uses the cell-type code beats a blind one, then the higher validation value wins.
+    public static func isBetter(value a: Double, blind aBlind: Bool, than b: Double, blind bBlind: Bool) -> Bool {
+        aBlind != bBlind ? !aBlind : a > b
     }
 
     /// Eval-mode predictions for every (sequence, cell type) pair of `rows`, told and not told.
