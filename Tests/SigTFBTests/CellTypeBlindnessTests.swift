@@ -67,9 +67,7 @@ final class CellTypeBlindnessTests: XCTestCase {
     /// of the configuration known to train.
     func testSearchCanStartAtTheCentre() throws {
         let d = Stage2PipelineTests.tinyDataset(n: 120, test: 20, seed: 7)
-        let dir = NSTemporaryDirectory() + "s2centre-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = scratchDirectory("s2centre")
         try BassetH5.write(d, to: dir + "/T.A.h5")
         try Stage1Checkpoint.save(Stage2PipelineTests.stage1(d), cellTypes: d.targetLabels, hyperparameters: nil, trainingData: nil,
                                   to: dir + "/s1.safetensors")

@@ -8,15 +8,9 @@ import XCTest
 /// Issue 9: a checkpoint is two files renamed one after the other; a kill between the two renames
 /// must not let one save's weights load with another save's sidecar.
 final class CheckpointPairTests: XCTestCase {
-    func dir() throws -> String {
-        let d = NSTemporaryDirectory() + "pair-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
-        return d
-    }
 
     func testStage1PairFromDifferentSavesIsRefused() throws {
-        let d = try dir()
+        let d = scratchDirectory("pair")
         let arch = Stage1Architecture(channels: 4, cellTypes: 2, sequenceLength: 30, convWidth: 5)
         let a = Stage1Model(architecture: arch, convStd: 0.1, linearStd: 0.1, seed: 1)
         let b = Stage1Model(architecture: arch, convStd: 0.1, linearStd: 0.1, seed: 2)
@@ -38,7 +32,7 @@ final class CheckpointPairTests: XCTestCase {
     }
 
     func testStage2PairFromDifferentSavesIsRefused() throws {
-        let d = try dir()
+        let d = scratchDirectory("pair")
         let data = Stage2PipelineTests.tinyDataset(n: 16, test: 4, seed: 2)
         let s1 = Stage2PipelineTests.stage1(data)
         let arch = Stage2Architecture(channels: 8, cellTypes: 2, preConcat: 3, hidden: 4, sequenceLength: 40, convWidth: 6)

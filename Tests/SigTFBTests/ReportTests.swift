@@ -29,10 +29,7 @@ func htmlNestingProblem(_ html: String) -> String? {
 
 final class ReportTests: XCTestCase {
     func tempDir() -> String {
-        let d = (NSTemporaryDirectory() as NSString).appendingPathComponent("sigtfb-report-\(UUID().uuidString)")
-        try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
-        return d
+        scratchDirectory("sigtfb-report")
     }
 
     /// A run directory as `train-stage1` leaves it: data/TF.AB.h5 + stage1/model.safetensors, metrics.json, epochs.csv.

@@ -4,10 +4,7 @@ import XCTest
 
 final class RunPipelineTests: XCTestCase {
     func tempDir() -> String {
-        let d = (NSTemporaryDirectory() as NSString).appendingPathComponent("sigtfb-run-\(UUID().uuidString)")
-        try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
-        return d
+        scratchDirectory("sigtfb-run")
     }
 
     func testNamesFromThePeaksDirectory() {

@@ -11,12 +11,7 @@ final class SeedCLITests: XCTestCase {
         try SigTFBExecutable.run(args, cwd: cwd)
     }
 
-    func tempDir() -> String {
-        let d = FileManager.default.temporaryDirectory.appendingPathComponent("sigtfb-seed-\(UUID().uuidString)").path
-        try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
-        return d
-    }
+    func tempDir() -> String { scratchDirectory("sigtfb-seed") }
 
     func json(_ path: String) throws -> [String: Any] {
         try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]

@@ -167,9 +167,7 @@ final class Stage2HeadVariantTests: XCTestCase {
     /// Safetensors + sidecar of L = 0, 1, 2: PyTorch names in state_dict order, the architecture's
     /// `num_hidden_layers`, an exact round trip; a sidecar without the key reads as L = 1.
     func testCheckpointsRoundTripForEveryVariant() throws {
-        let dir = NSTemporaryDirectory() + "s2head-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = scratchDirectory("s2head")
         let s1 = Stage1Model(architecture: Stage1Architecture(channels: 8, cellTypes: 2, sequenceLength: 40, convWidth: 6),
                              convStd: 0.3, linearStd: 0.1, seed: 3)
         let stage1Names = s1.parameters.names.map { "model_stage1." + $0 }
@@ -248,9 +246,7 @@ final class Stage2HeadVariantTests: XCTestCase {
     /// for another head; out-of-range counts are refused before anything is read.
     func testPipelineBuildsTheHeadAndDoesNotResumeAnotherOne() throws {
         let d = Stage2PipelineTests.tinyDataset(n: 120, test: 40, seed: 5)
-        let dir = NSTemporaryDirectory() + "s2headpipe-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = scratchDirectory("s2headpipe")
         let h5 = dir + "/T.A.h5"
         try BassetH5.write(d, to: h5)
         var o1 = PipelineOptions(tf: "T", ab: "A", chipData: h5, hyperparameterPath: dir + "/hp1", saveModelPath: dir + "/m1")

@@ -87,9 +87,7 @@ final class Stage2InfluenceTests: XCTestCase {
         let (test, testLabels) = Self.data(count: 120, length: 40, seed: 2)
         let d = BassetDataset(trainIn: train, trainOut: trainLabels, testIn: test, testOut: testLabels,
                               testHeaders: (0..<120).map { "chr1:\($0 * 100)-\($0 * 100 + 40)(+)" }, targetLabels: ["A", "B"])
-        let dir = NSTemporaryDirectory() + "s2inf-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = scratchDirectory("s2inf")
         try Stage2Checkpoint.save(model, cellTypes: ["A", "B"], hyperparameters: Stage2Hyperparameters(), to: dir + "/m2.safetensors")
         let run = try Stage2Influence.closure(stage2Path: dir + "/m2.safetensors", stage1: s1, cellTypes: ["A", "B"], dataset: d, threads: 1)
         let inf = try run([0.5, 0.5, 0.5])

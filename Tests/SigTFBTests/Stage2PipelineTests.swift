@@ -67,9 +67,7 @@ final class Stage2PipelineTests: XCTestCase {
         let arch = Stage2Architecture(channels: 8, cellTypes: 2, preConcat: 3, hidden: 4, sequenceLength: 40, convWidth: 6)
         let m = Stage2Model(architecture: arch, stage1: Self.stage1(d), linearStd: 0.2, freezeStage1: true, seed: 1)
         m.bn1.runningMean = [0.1, 0.2, 0.3]; m.bn1.numBatchesTracked = 7
-        let dir = NSTemporaryDirectory() + "s2ckpt-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = scratchDirectory("s2ckpt")
         let path = dir + "/m.safetensors"
         try Stage2Checkpoint.save(m, cellTypes: ["CT_A", "CT_B"], hyperparameters: Stage2Hyperparameters(), to: path)
         let names = try Safetensors.read(path: path).tensors.map(\.name)
@@ -80,9 +78,7 @@ final class Stage2PipelineTests: XCTestCase {
 
     func testPipelinesEndToEndAndResume() throws {
         let d = Self.tinyDataset(n: 300, test: 80, seed: 3)
-        let dir = NSTemporaryDirectory() + "s2pipe-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = scratchDirectory("s2pipe")
         let h5 = dir + "/T.A.h5"
         try BassetH5.write(d, to: h5)
         var o1 = PipelineOptions(tf: "T", ab: "A", chipData: h5, hyperparameterPath: dir + "/hp1", saveModelPath: dir + "/m1")
@@ -130,9 +126,7 @@ final class Stage2PipelineTests: XCTestCase {
     /// retrain falls back to it when the retrain misses the tolerance and keeps the retrain otherwise.
     func testPipelineEvaluatesTheValidatedModelOrAGuardedRetrain() throws {
         let d = Self.tinyDataset(n: 300, test: 80, seed: 5)
-        let dir = NSTemporaryDirectory() + "s2valid-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = scratchDirectory("s2valid")
         let h5 = dir + "/T.A.h5"
         try BassetH5.write(d, to: h5)
         var o1 = PipelineOptions(tf: "T", ab: "A", chipData: h5, hyperparameterPath: dir + "/hp1", saveModelPath: dir + "/m1")

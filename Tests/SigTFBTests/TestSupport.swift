@@ -101,3 +101,13 @@ func tinyPeaks(_ root: String, lines: Int = 150) throws -> String {
     }
     return dst
 }
+
+extension XCTestCase {
+    /// A fresh directory under the system's temporary directory, removed when the test ends.
+    func scratchDirectory(_ prefix: String) -> String {
+        let d = (NSTemporaryDirectory() as NSString).appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+        try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
+        return d
+    }
+}
