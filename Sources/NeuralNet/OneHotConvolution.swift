@@ -26,12 +26,14 @@ public struct OneHotConvolution: Sendable {
     /// weights of base a at offset 2j plus base b at offset 2j+1 (empty unless 4 input channels
     /// and an even width).
     public private(set) var pairTable: [Float]
-    /// Trinucleotide table for plain sequences, blocked by groups of 8 channels:
-    /// `[paddedChannels/8][width/3][64][8]`; row `16a+4b+c` of triple j holds the weights of
-    /// bases a, b, c at offsets 3j, 3j+1, 3j+2. One group's part (16 KiB at width 24) stays in L1
-    /// while the kernel sweeps a sequence (empty unless 4 input channels and width divisible by 3).
-    /// Held 64-byte aligned so that no 32-byte row straddles two cache lines (a split load costs
-    /// twice); copy-on-write in `load`.
+    /// Trinucleotide table for plain sequences, blocked by pairs of 8-channel groups:
+    /// `[pairs of groups][width/3][64][16]`; row `16a+4b+c` of triple j holds the weights of
+    /// bases a, b, c at offsets 3j, 3j+1, 3j+2 for 16 channels (two groups side by side, so one
+    /// 64-byte cache line serves both groups' lookups and one offset feeds two SIMD8 adds). With an
+    /// odd number of groups the last pair's second half is zeros and unused. One pair's part
+    /// (32 KiB at width 24) is what a kernel pass touches (empty unless 4 input channels and width
+    /// divisible by 3). Held 64-byte aligned so that rows never straddle cache lines (a split load
+    /// costs twice); copy-on-write in `load`.
     @usableFromInline private(set) var tripleTable: AlignedFloats
 
     public init(channels: Int, inputChannels: Int = 4, width: Int) {
@@ -44,25 +46,41 @@ public struct OneHotConvolution: Sendable {
         bias = [Float](repeating: 0, count: paddedChannels)
         pairTable = (inputChannels == 4 && width % 2 == 0)
             ? [Float](repeating: 0, count: width / 2 * 16 * paddedChannels) : []
-        tripleTable = AlignedFloats(count: (inputChannels == 4 && width % 3 == 0) ? width / 3 * 64 * paddedChannels : 0)
+        tripleTable = AlignedFloats(count: (inputChannels == 4 && width % 3 == 0)
+                                    ? (paddedChannels + 15) / 16 * (width / 3) * 64 * 16 : 0)
     }
 
     /// Loads PyTorch-layout weights `[C, inputChannels, 1, K]` and bias `[C]`.
     public mutating func load(weight: [Float], bias b: [Float]) {
         precondition(weight.count == channels * inputChannels * width && b.count == channels)
         let C = channels, Cp = paddedChannels, K = width, R = codeRows, I = inputChannels
-        table.withUnsafeMutableBufferPointer { t in
-          weight.withUnsafeBufferPointer { weight in
+        table.withUnsafeMutableBufferPointer { tb in
+          weight.withUnsafeBufferPointer { wb in
+            // Channel by channel: each input channel's K weights are contiguous in PyTorch's layout
+            // and land one table row apart (a constant stride).
+            let t = tb.baseAddress!, w = wb.baseAddress!
+            for c in 0..<C {
+                for i in 0..<I {
+                    let src = w + (c * I + i) * K
+                    var dst = t + i * Cp + c
+                    for k in 0..<K { dst.pointee = src[k]; dst += R * Cp }
+                }
+            }
+            // The N row, 0.25 × the sum over input channels (in channel order), eight channels at a
+            // time (padding lanes are zeros), and the zero row.
+            let raw = UnsafeMutableRawPointer(t)
             for k in 0..<K {
-                for c in 0..<C {
-                    var sum: Float = 0
+                let rows = k * R * Cp * 4
+                var c = 0
+                while c < Cp {
+                    var sum = SIMD8<Float>(repeating: 0)
                     for i in 0..<I {
-                        let w = weight[(c * I + i) * K + k]
-                        t[(k * R + i) * Cp + c] = w
-                        sum += 0.25 * w
+                        sum += 0.25 * raw.loadUnaligned(fromByteOffset: rows + (i * Cp + c) * 4, as: SIMD8<Float>.self)
                     }
-                    t[(k * R + I) * Cp + c] = sum
-                    t[(k * R + I + 1) * Cp + c] = 0
+                    raw.storeBytes(of: sum, toByteOffset: rows + (I * Cp + c) * 4, as: SIMD8<Float>.self)
+                    raw.storeBytes(of: SIMD8<Float>(repeating: 0), toByteOffset: rows + ((I + 1) * Cp + c) * 4,
+                                   as: SIMD8<Float>.self)
+                    c += 8
                 }
             }
           }
@@ -94,7 +112,8 @@ public struct OneHotConvolution: Sendable {
                     let base = UnsafeRawPointer(t.baseAddress!)
                     for g in 0..<(Cp / 8) {
                         for j in 0..<T {
-                            let dst = UnsafeMutableRawPointer(tt.baseAddress! + (g * T + j) * 64 * 8)
+                            // Group g is half g % 2 of pair g / 2; rows are 16 floats (64 bytes).
+                            let dst = UnsafeMutableRawPointer(tt.baseAddress! + ((g / 2) * T + j) * 64 * 16 + (g % 2) * 8)
                             let ka = base + ((3 * j * R) * Cp + 8 * g) * 4, kb = ka + R * Cp * 4, kc = kb + R * Cp * 4
                             for a in 0..<4 {
                                 let va = ka.loadUnaligned(fromByteOffset: a * Cp * 4, as: SIMD8<Float>.self)
@@ -102,7 +121,7 @@ public struct OneHotConvolution: Sendable {
                                     let vab = va + kb.loadUnaligned(fromByteOffset: b * Cp * 4, as: SIMD8<Float>.self)
                                     for c in 0..<4 {
                                         dst.storeBytes(of: vab + kc.loadUnaligned(fromByteOffset: c * Cp * 4, as: SIMD8<Float>.self),
-                                                       toByteOffset: (a * 16 + b * 4 + c) * 32, as: SIMD8<Float>.self)
+                                                       toByteOffset: (a * 16 + b * 4 + c) * 64, as: SIMD8<Float>.self)
                                     }
                                 }
                             }
@@ -141,19 +160,14 @@ public struct OneHotConvolution: Sendable {
                 // Byte offset of each trinucleotide's row within a term (UInt16, in the Int scratch).
                 UnsafeMutableRawPointer(rowOffsets).withMemoryRebound(to: UInt16.self, capacity: 4 * length) { off in
                     tripleOffsets(codes: codes, length: length, into: off)
-                    do {
-                        let t = UnsafeRawPointer(tripleTable.pointer)
-                        for g in 0..<(Cp / 8) {
-                            if needArgmax {
-                                OneHotConvolution.maxPoolTripleGroup(table: t + g &* tripleGroupBytes, bias: b + g &* 32,
-                                                                     terms: width / 3, offsets: off, positions: P,
-                                                                     maxima: maxima + g &* 8, argmax: argmax + g &* 8)
-                            } else {
-                                OneHotConvolution.maxPoolTripleGroup(table: t + g &* tripleGroupBytes, bias: b + g &* 32,
-                                                                     terms: width / 3, offsets: off, positions: P,
-                                                                     maxima: maxima + g &* 8, argmax: nil)
-                            }
-                        }
+                    let t = UnsafeRawPointer(tripleTable.pointer)
+                    var g = 0
+                    while g < Cp / 8 {
+                        OneHotConvolution.tripleKernel(table: t + (g / 2) &* triplePairBytes, bias: b + g &* 32,
+                                                       terms: width / 3, offsets: off, positions: P,
+                                                       twoGroups: g + 1 < Cp / 8, maxima: maxima + g &* 8,
+                                                       argmax: needArgmax ? argmax + g &* 8 : nil)
+                        g += 2
                     }
                 }
             } else if plain && !pairTable.isEmpty && tripleTable.isEmpty {
@@ -198,14 +212,14 @@ public struct OneHotConvolution: Sendable {
         !tripleTable.isEmpty && length - width + 1 >= OneHotConvolution.tripleBlock
     }
 
-    /// Bytes of one 8-channel group's part of the trinucleotide table.
-    @inlinable var tripleGroupBytes: Int { width / 3 &* 64 &* 32 }
+    /// Bytes of one pair of 8-channel groups' part of the trinucleotide table.
+    @inlinable var triplePairBytes: Int { width / 3 &* 64 &* 64 }
 
     /// Row byte offsets (within a term) of the trinucleotides starting at 0..<length-2.
     @inlinable @inline(__always)
     func tripleOffsets(codes: UnsafePointer<UInt8>, length: Int, into off: UnsafeMutablePointer<UInt16>) {
         for q in 0..<(length - 2) {
-            off[q] = (UInt16(codes[q]) &<< 4 | UInt16(codes[q + 1]) &<< 2 | UInt16(codes[q + 2])) &<< 5
+            off[q] = (UInt16(codes[q]) &<< 4 | UInt16(codes[q + 1]) &<< 2 | UInt16(codes[q + 2])) &<< 6
         }
     }
 
@@ -259,76 +273,60 @@ public struct OneHotConvolution: Sendable {
             }
         }
         if plainCount == 0 { return }
-        let P = L - width + 1, terms = width / 3, groupBytes = tripleGroupBytes
+        let P = L - width + 1, terms = width / 3, pairBytes = triplePairBytes, groups = Cp / 8
         bias.withUnsafeBufferPointer { bb in
             let b = UnsafeRawPointer(bb.baseAddress!)
-            do {
-                let t = UnsafeRawPointer(tripleTable.pointer)
-                let groups = Cp / 8
-                var g = 0
-                if !needArgmax {
-                    // Two groups per pass: each offset load feeds two lookups (32 KiB of table).
-                    while g + 2 <= groups {
-                        let tg = t + g &* groupBytes, bg = b + g &* 32
-                        for i in 0..<plainCount {
-                            let off = scratch + i &* stride
-                            let r = Int(off[stride - 1])
-                            OneHotConvolution.maxPoolTripleTwoGroups(table: tg, groupBytes: groupBytes, bias: bg, terms: terms,
-                                                                      offsets: off, positions: P,
-                                                                      maxima: maxima + (r &* Cp &+ g &* 8))
-                        }
-                        g += 2
-                    }
+            let t = UnsafeRawPointer(tripleTable.pointer)
+            var g = 0
+            while g < groups {
+                let tg = t + (g / 2) &* pairBytes, bg = b + g &* 32, two = g + 1 < groups
+                for i in 0..<plainCount {
+                    let off = scratch + i &* stride
+                    let r = Int(off[stride - 1])
+                    OneHotConvolution.tripleKernel(table: tg, bias: bg, terms: terms, offsets: off, positions: P,
+                                                   twoGroups: two, maxima: maxima + (r &* Cp &+ g &* 8),
+                                                   argmax: needArgmax ? argmax + (r &* Cp &+ g &* 8) : nil)
                 }
-                for g in g..<groups {
-                    let tg = t + g &* groupBytes, bg = b + g &* 32
-                    for i in 0..<plainCount {
-                        let off = scratch + i &* stride
-                        let r = Int(off[stride - 1])
-                        if needArgmax {
-                            OneHotConvolution.maxPoolTripleGroup(table: tg, bias: bg, terms: terms, offsets: off, positions: P,
-                                                                 maxima: maxima + (r &* Cp &+ g &* 8),
-                                                                 argmax: argmax + (r &* Cp &+ g &* 8))
-                        } else {
-                            OneHotConvolution.maxPoolTripleGroup(table: tg, bias: bg, terms: terms, offsets: off, positions: P,
-                                                                 maxima: maxima + (r &* Cp &+ g &* 8), argmax: nil)
-                        }
-                    }
-                }
+                g += 2
             }
         }
     }
 
-    /// Max-only trinucleotide kernel for two adjacent groups of 8 channels (`table`: the first
-    /// group's part, the second `groupBytes` further; `bias`, `maxima`: 16 values): 6 positions
-    /// per pass, 12 accumulators, each offset load feeding both groups. Needs `P >= 6`.
+    /// One sequence through one pair of channel groups (`twoGroups`) or a lone last group: the
+    /// trinucleotide kernel that fits. `table`: the pair's part; `bias`, `maxima`, `argmax`: its
+    /// first channel. Needs `P >= tripleBlock`.
     @inlinable @inline(__always)
-    static func maxPoolTripleTwoGroups(table tg: UnsafeRawPointer, groupBytes: Int, bias b: UnsafeRawPointer, terms: Int,
-                                       offsets off: UnsafePointer<UInt16>, positions P: Int,
-                                       maxima: UnsafeMutablePointer<Float>) {
+    static func tripleKernel(table tg: UnsafeRawPointer, bias b: UnsafeRawPointer, terms: Int,
+                             offsets off: UnsafePointer<UInt16>, positions P: Int, twoGroups: Bool,
+                             maxima: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>?) {
+        if twoGroups {
+            if let argmax {
+                maxPoolTriplePair(table: tg, bias: b, terms: terms, offsets: off, positions: P, maxima: maxima, argmax: argmax)
+            } else {
+                maxPoolTriplePairMaxOnly(table: tg, bias: b, terms: terms, offsets: off, positions: P, maxima: maxima)
+            }
+        } else {
+            maxPoolTripleGroup(table: tg, bias: b, terms: terms, offsets: off, positions: P, maxima: maxima, argmax: argmax)
+        }
+    }
+
+    /// Max-only trinucleotide kernel for a pair of 8-channel groups (inference): 6 positions per
+    /// pass, 12 accumulators; each offset addresses one 64-byte row that feeds both groups.
+    /// Needs `P >= 6`.
+    @inlinable @inline(__always)
+    static func maxPoolTriplePairMaxOnly(table tg: UnsafeRawPointer, bias b: UnsafeRawPointer, terms: Int,
+                                         offsets off: UnsafePointer<UInt16>, positions P: Int,
+                                         maxima: UnsafeMutablePointer<Float>) {
         let b0 = b.loadUnaligned(as: SIMD8<Float>.self), b1 = b.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
         var m0 = SIMD8<Float>(repeating: -.infinity), m1 = m0
         var p = 0
         while true {
             if p &+ 6 > P { p = P &- 6 }
-            var a0 = b0, a1 = b0, a2 = b0, a3 = b0, a4 = b0, a5 = b0
-            var c0 = b1, c1 = b1, c2 = b1, c3 = b1, c4 = b1, c5 = b1
-            var row = tg
-            var o = off + p
-            for _ in 0..<terms {
-                let r2 = row + groupBytes
-                let o0 = Int(o[0]), o1 = Int(o[1]), o2 = Int(o[2]), o3 = Int(o[3]), o4 = Int(o[4]), o5 = Int(o[5])
-                a0 += (row + o0).loadUnaligned(as: SIMD8<Float>.self); c0 += (r2 + o0).loadUnaligned(as: SIMD8<Float>.self)
-                a1 += (row + o1).loadUnaligned(as: SIMD8<Float>.self); c1 += (r2 + o1).loadUnaligned(as: SIMD8<Float>.self)
-                a2 += (row + o2).loadUnaligned(as: SIMD8<Float>.self); c2 += (r2 + o2).loadUnaligned(as: SIMD8<Float>.self)
-                a3 += (row + o3).loadUnaligned(as: SIMD8<Float>.self); c3 += (r2 + o3).loadUnaligned(as: SIMD8<Float>.self)
-                a4 += (row + o4).loadUnaligned(as: SIMD8<Float>.self); c4 += (r2 + o4).loadUnaligned(as: SIMD8<Float>.self)
-                a5 += (row + o5).loadUnaligned(as: SIMD8<Float>.self); c5 += (r2 + o5).loadUnaligned(as: SIMD8<Float>.self)
-                row += 64 &* 32
-                o += 3
-            }
-            m0 = vmax(m0, vmax(vmax(vmax(a0, a1), vmax(a2, a3)), vmax(a4, a5)))
-            m1 = vmax(m1, vmax(vmax(vmax(c0, c1), vmax(c2, c3)), vmax(c4, c5)))
+            var acc = TriplePairSums<Six>(bias: b0, b1)
+            acc.addTerms(table: tg, offsets: off + p, terms: terms)
+            // A tree of maxima: short dependency chains (all values are finite sums).
+            m0 = vmax(m0, vmax(vmax(vmax(acc.a.0, acc.a.1), vmax(acc.a.2, acc.a.3)), vmax(acc.a.4, acc.a.5)))
+            m1 = vmax(m1, vmax(vmax(vmax(acc.c.0, acc.c.1), vmax(acc.c.2, acc.c.3)), vmax(acc.c.4, acc.c.5)))
             p &+= 6
             if p >= P { break }
         }
@@ -336,12 +334,48 @@ public struct OneHotConvolution: Sendable {
         UnsafeMutableRawPointer(maxima).storeBytes(of: m1, toByteOffset: 32, as: SIMD8<Float>.self)
     }
 
-    /// The trinucleotide kernel for one group of 8 channels (`table`: its part of the table,
-    /// `bias`: its 8 biases): positions go 8 at a time, one SIMD8 accumulator each, `terms`
-    /// lookups per position; the last pass starts at `P - 8` (recomputing a few positions gives
-    /// identical values, which a strict comparison ignores, so the first maximum still wins).
-    /// With `argmax` nil only the maximum is tracked (inference: one `max` per accumulator
-    /// instead of a compare and two blends). Needs `P >= 8`.
+    /// Maximum and first arg-max for a pair of 8-channel groups (training): 4 positions per pass,
+    /// 8 accumulators plus two maxima and two index vectors in registers. The last pass restarts
+    /// at `P - 4`; recomputed positions have identical values, which the strict comparison
+    /// ignores, so the first maximum still wins (PyTorch's rule). Needs `P >= 4`.
+    @inlinable @inline(__always)
+    static func maxPoolTriplePair(table tg: UnsafeRawPointer, bias b: UnsafeRawPointer, terms: Int,
+                                  offsets off: UnsafePointer<UInt16>, positions P: Int,
+                                  maxima: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>) {
+        let b0 = b.loadUnaligned(as: SIMD8<Float>.self), b1 = b.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+        var m0 = SIMD8<Float>(repeating: -.infinity), m1 = m0
+        var i0 = SIMD8<Int32>(repeating: 0), i1 = i0
+        let one = SIMD8<Int32>(repeating: 1)
+        var p = 0
+        while true {
+            if p &+ 4 > P { p = P &- 4 }
+            var acc = TriplePairSums<Four>(bias: b0, b1)
+            acc.addTerms(table: tg, offsets: off + p, terms: terms)
+            let p0 = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: p))
+            var k = acc.a.0 .> m0; i0.replace(with: p0, where: k); m0.replace(with: acc.a.0, where: k)
+            k = acc.c.0 .> m1; i1.replace(with: p0, where: k); m1.replace(with: acc.c.0, where: k)
+            let p1 = p0 &+ one
+            k = acc.a.1 .> m0; i0.replace(with: p1, where: k); m0.replace(with: acc.a.1, where: k)
+            k = acc.c.1 .> m1; i1.replace(with: p1, where: k); m1.replace(with: acc.c.1, where: k)
+            let p2 = p1 &+ one
+            k = acc.a.2 .> m0; i0.replace(with: p2, where: k); m0.replace(with: acc.a.2, where: k)
+            k = acc.c.2 .> m1; i1.replace(with: p2, where: k); m1.replace(with: acc.c.2, where: k)
+            let p3 = p2 &+ one
+            k = acc.a.3 .> m0; i0.replace(with: p3, where: k); m0.replace(with: acc.a.3, where: k)
+            k = acc.c.3 .> m1; i1.replace(with: p3, where: k); m1.replace(with: acc.c.3, where: k)
+            p &+= 4
+            if p >= P { break }
+        }
+        UnsafeMutableRawPointer(maxima).storeBytes(of: m0, as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(maxima).storeBytes(of: m1, toByteOffset: 32, as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(argmax).storeBytes(of: i0, as: SIMD8<Int32>.self)
+        UnsafeMutableRawPointer(argmax).storeBytes(of: i1, toByteOffset: 32, as: SIMD8<Int32>.self)
+    }
+
+    /// The trinucleotide kernel for a lone 8-channel group (the first half of a pair's rows, when
+    /// the number of groups is odd): positions go 8 at a time, one SIMD8 accumulator each; the last
+    /// pass starts at `P - 8` (see `maxPoolTriplePair` for why that keeps the first maximum). With
+    /// `argmax` nil only the maximum is tracked. Needs `P >= 8`.
     @inlinable @inline(__always)
     static func maxPoolTripleGroup(table tg: UnsafeRawPointer, bias b: UnsafeRawPointer, terms: Int,
                                    offsets off: UnsafePointer<UInt16>, positions P: Int,
@@ -364,7 +398,7 @@ public struct OneHotConvolution: Sendable {
                 a5 += (row + Int(o[5])).loadUnaligned(as: SIMD8<Float>.self)
                 a6 += (row + Int(o[6])).loadUnaligned(as: SIMD8<Float>.self)
                 a7 += (row + Int(o[7])).loadUnaligned(as: SIMD8<Float>.self)
-                row += 64 &* 32
+                row += 64 &* 64
                 o += 3
             }
             if argmax != nil {
@@ -572,18 +606,27 @@ public struct OneHotConvolution: Sendable {
         }
         if plainCount == 0 { return }
         let pairs = width / 2
-        for c in 0..<C {
-            let region = gradPairTable + c &* pairs &* 16
-            for r in 0..<rows.count {
-                let gc = gradMax[r &* C &+ c]
-                if gc == 0 || scratch[r &* L &+ L &- 1] == 0 { continue }
-                let pc = scratch + (r &* L &+ Int(argmax[r &* Cp &+ c]))
-                var row = region
-                for j in 0..<pairs {
-                    row[Int(pc[2 &* j])] += gc
-                    row += 16
+        // Blocks of 16 channels (12 KiB of gradient at width 24): within a block, sequence by
+        // sequence, so each sequence's pooled gradients, arg-max and pair codes are read from
+        // contiguous memory once per block (channel by channel over the whole batch, each read was
+        // a different cache line). Each entry still receives its terms in sequence order.
+        var c0 = 0
+        while c0 < C {
+            let c1 = min(C, c0 &+ 16)
+            for r in 0..<rows.count where scratch[r &* L &+ L &- 1] != 0 {
+                let codesR = scratch + r &* L, gm = gradMax + r &* C, am = argmax + r &* Cp
+                for c in c0..<c1 {
+                    let gc = gm[c]
+                    if gc == 0 { continue }
+                    let pc = codesR + Int(am[c])
+                    var row = gradPairTable + c &* pairs &* 16
+                    for j in 0..<pairs {
+                        row[Int(pc[2 &* j])] += gc
+                        row += 16
+                    }
                 }
             }
+            c0 = c1
         }
     }
 
@@ -604,6 +647,37 @@ public struct OneHotConvolution: Sendable {
                         second[b * Cp] += src[a * 4 + b]
                     }
                 }
+            }
+        }
+    }
+
+    /// `foldPairGradient` then `weightGradient` in one pass over each channel, with the same sums
+    /// in the same order (bit-identical), without writing the folded table: each folded entry is
+    /// accumulated in a register instead of through a chain of stores and reloads.
+    public func weightGradient(fromTable gradTable: UnsafePointer<Float>, pairGradient gradPairTable: UnsafePointer<Float>,
+                               into out: UnsafeMutablePointer<Float>) {
+        guard !pairTable.isEmpty else { return weightGradient(fromTable: gradTable, into: out) }
+        let C = channels, Cp = paddedChannels, K = width, R = codeRows, I = inputChannels
+        let pairs = K / 2, rowStride = R * Cp
+        for c in 0..<C {
+            var src = gradPairTable + c * pairs * 16
+            var first = gradTable + c            // offset 2j's rows, then offset 2j+1's
+            let o = out + c * I * K
+            for j in 0..<pairs {
+                let second = first + rowStride
+                let n0 = 0.25 * first[I * Cp], n1 = 0.25 * second[I * Cp]
+                for a in 0..<4 {
+                    var v = first[a * Cp]
+                    v += src[a * 4]; v += src[a * 4 + 1]; v += src[a * 4 + 2]; v += src[a * 4 + 3]
+                    o[a * K + 2 * j] = v + n0
+                }
+                for b in 0..<4 {
+                    var v = second[b * Cp]
+                    v += src[b]; v += src[4 + b]; v += src[8 + b]; v += src[12 + b]
+                    o[b * K + 2 * j + 1] = v + n1
+                }
+                src += 16
+                first += 2 * rowStride
             }
         }
     }
@@ -642,4 +716,66 @@ public final class AlignedFloats: @unchecked Sendable {
     public var isEmpty: Bool { count == 0 }
 
     deinit { pointer.deallocate() }
+}
+
+/// Positions per pass of a pair kernel, as a type (the accumulators' tuple shape).
+@usableFromInline protocol TriplePassWidth { static var positions: Int { get } }
+@usableFromInline enum Four: TriplePassWidth { @usableFromInline static var positions: Int { 4 } }
+@usableFromInline enum Six: TriplePassWidth { @usableFromInline static var positions: Int { 6 } }
+
+/// The running sums of one pass of a pair kernel: `a.i` for the first group's channels at
+/// position p + i, `c.i` for the second group's (six slots; a four-position pass uses the first
+/// four, and the optimiser drops the rest). Held in registers.
+@usableFromInline
+struct TriplePairSums<Width: TriplePassWidth> {
+    @usableFromInline typealias V = SIMD8<Float>
+    @usableFromInline var a: (V, V, V, V, V, V)
+    @usableFromInline var c: (V, V, V, V, V, V)
+
+    @inlinable @inline(__always)
+    init(bias b0: V, _ b1: V) {
+        a = (b0, b0, b0, b0, b0, b0)
+        c = (b1, b1, b1, b1, b1, b1)
+    }
+
+    /// Adds one term: `row` is the term's part of the pair's table, `o` the offsets of the
+    /// trinucleotides at this pass's positions for this term.
+    @inlinable @inline(__always)
+    mutating func add(row: UnsafeRawPointer, _ o: UnsafePointer<UInt16>) {
+        let r0 = row + Int(o[0]), r1 = row + Int(o[1]), r2 = row + Int(o[2]), r3 = row + Int(o[3])
+        a.0 += r0.loadUnaligned(as: V.self); c.0 += r0.loadUnaligned(fromByteOffset: 32, as: V.self)
+        a.1 += r1.loadUnaligned(as: V.self); c.1 += r1.loadUnaligned(fromByteOffset: 32, as: V.self)
+        a.2 += r2.loadUnaligned(as: V.self); c.2 += r2.loadUnaligned(fromByteOffset: 32, as: V.self)
+        a.3 += r3.loadUnaligned(as: V.self); c.3 += r3.loadUnaligned(fromByteOffset: 32, as: V.self)
+        if Width.positions == 6 {
+            let r4 = row + Int(o[4]), r5 = row + Int(o[5])
+            a.4 += r4.loadUnaligned(as: V.self); c.4 += r4.loadUnaligned(fromByteOffset: 32, as: V.self)
+            a.5 += r5.loadUnaligned(as: V.self); c.5 += r5.loadUnaligned(fromByteOffset: 32, as: V.self)
+        }
+    }
+
+    /// All `terms` terms in order. Width 24 (8 terms, the method's filters) is written out so
+    /// that each term's table part is a constant displacement and offsets loaded for one term
+    /// are reused by the next (its positions overlap by three); the loop serves other widths.
+    @inlinable @inline(__always)
+    mutating func addTerms(table t: UnsafeRawPointer, offsets o: UnsafePointer<UInt16>, terms: Int) {
+        let term: Int = 64 &* 64
+        if terms == 8 {
+            add(row: t, o)
+            add(row: t + term, o + 3)
+            add(row: t + 2 &* term, o + 6)
+            add(row: t + 3 &* term, o + 9)
+            add(row: t + 4 &* term, o + 12)
+            add(row: t + 5 &* term, o + 15)
+            add(row: t + 6 &* term, o + 18)
+            add(row: t + 7 &* term, o + 21)
+        } else {
+            var row = t, o = o
+            for _ in 0..<terms {
+                add(row: row, o)
+                row += term
+                o += 3
+            }
+        }
+    }
 }

@@ -1,6 +1,22 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+#if arch(x86_64)
+import _Builtin_intrinsics.intel
+#endif
+
+/// Lane-wise square root as vector instructions. `SIMD8<Float>.squareRoot()` is lowered lane by
+/// lane through the C library's `sqrtf` (with its errno check), eight calls per vector; the SSE
+/// form is in every x86-64. Square roots are correctly rounded either way, so the values are the
+/// same.
+@inline(__always)
+func vectorSquareRoot(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    #if arch(x86_64)
+    return SIMD8(lowHalf: _mm_sqrt_ps(x.lowHalf), highHalf: _mm_sqrt_ps(x.highHalf))
+    #else
+    return x.squareRoot()
+    #endif
+}
 
 /// Adam with `torch.optim.Adam` semantics: weight decay is L2 added to the gradient, bias
 /// correction, `eps` added after the square root of the corrected second moment.
@@ -33,21 +49,53 @@ public struct Adam: Sendable {
         let stepSize = learningRate / bc1
         let bc2Sqrt = sqrtf(bc2)
         for j in params.tensors.indices {
-            let g = gradients.tensors[j].data
-            params.tensors[j].data.withUnsafeMutableBufferPointer { p in
-                m[j].withUnsafeMutableBufferPointer { mj in
-                    v[j].withUnsafeMutableBufferPointer { vj in
-                        for i in 0..<p.count {
-                            var gi = g[i]
-                            if weightDecay != 0 { gi += weightDecay * p[i] }
-                            mj[i] = beta1 * mj[i] + (1 - beta1) * gi
-                            vj[i] = beta2 * vj[i] + (1 - beta2) * gi * gi
-                            let denom = sqrtf(vj[i]) / bc2Sqrt + eps
-                            p[i] -= stepSize * mj[i] / denom
+            gradients.tensors[j].data.withUnsafeBufferPointer { g in
+                params.tensors[j].data.withUnsafeMutableBufferPointer { p in
+                    m[j].withUnsafeMutableBufferPointer { mj in
+                        v[j].withUnsafeMutableBufferPointer { vj in
+                            Adam.update(count: p.count, params: p.baseAddress!, gradients: g.baseAddress!,
+                                        m: mj.baseAddress!, v: vj.baseAddress!, beta1: beta1, beta2: beta2, eps: eps,
+                                        weightDecay: weightDecay, stepSize: stepSize, bc2Sqrt: bc2Sqrt)
                         }
                     }
                 }
             }
+        }
+    }
+
+    /// The element-wise update, eight lanes at a time. Every lane does the scalar tail's operations
+    /// in the same order (no fused multiply-adds), so the result does not depend on the split.
+    static func update(count n: Int, params p: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>,
+                       m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
+                       beta1: Float, beta2: Float, eps: Float, weightDecay: Float, stepSize: Float, bc2Sqrt: Float) {
+        typealias V = SIMD8<Float>
+        let b1 = V(repeating: beta1), b2 = V(repeating: beta2), c1 = V(repeating: 1 - beta1), c2 = V(repeating: 1 - beta2)
+        let wd = V(repeating: weightDecay), e = V(repeating: eps), s = V(repeating: stepSize), bc = V(repeating: bc2Sqrt)
+        let pr = UnsafeMutableRawPointer(p), mr = UnsafeMutableRawPointer(m), vr = UnsafeMutableRawPointer(v)
+        let gr = UnsafeRawPointer(g)
+        var i = 0
+        while i + 8 <= n {
+            let o = i &* 4
+            var gi = gr.loadUnaligned(fromByteOffset: o, as: V.self)
+            var pi = pr.loadUnaligned(fromByteOffset: o, as: V.self)
+            if weightDecay != 0 { gi = gi + wd * pi }
+            let mi = b1 * mr.loadUnaligned(fromByteOffset: o, as: V.self) + c1 * gi
+            let vi = b2 * vr.loadUnaligned(fromByteOffset: o, as: V.self) + c2 * gi * gi
+            let denom = vectorSquareRoot(vi) / bc + e
+            pi = pi - s * mi / denom
+            mr.storeBytes(of: mi, toByteOffset: o, as: V.self)
+            vr.storeBytes(of: vi, toByteOffset: o, as: V.self)
+            pr.storeBytes(of: pi, toByteOffset: o, as: V.self)
+            i += 8
+        }
+        while i < n {
+            var gi = g[i]
+            if weightDecay != 0 { gi += weightDecay * p[i] }
+            m[i] = beta1 * m[i] + (1 - beta1) * gi
+            v[i] = beta2 * v[i] + (1 - beta2) * gi * gi
+            let denom = sqrtf(v[i]) / bc2Sqrt + eps
+            p[i] -= stepSize * m[i] / denom
+            i += 1
         }
     }
 }

@@ -12,7 +12,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Worker threads (default: all cores).")
     var threads: Int?
 
-    @Option(help: "Seconds to time each configuration.")
+    @Option(help: "Seconds per timing window; each configuration is timed in three windows and the best is reported (as the PyTorch reference script does).")
     var seconds: Double = 2
 
     @Option(help: "Training sequences held in memory while measuring (peak RSS is reported).")

@@ -25,7 +25,8 @@ final class OneHotConvolutionTests: XCTestCase {
     func testLookupKernelsMatchDenseConvolution() {
         var rng = SeededRandom(seed: 42)
         for (C, L, K, withN) in [(1, 30, 24, false), (8, 101, 24, false), (13, 57, 24, true), (32, 101, 24, false),
-                                 (45, 101, 24, true), (100, 101, 24, false), (100, 101, 24, true), (20, 40, 7, false)] {
+                                 (45, 101, 24, true), (100, 101, 24, false), (100, 101, 24, true), (20, 40, 7, false),
+                                 (24, 33, 24, false), (40, 45, 21, false), (17, 64, 12, false)] {
             let weight = (0..<(C * 4 * K)).map { _ in Float(rng.normal() * 0.3) }
             let bias = (0..<C).map { _ in Float(rng.normal() * 0.1) }
             var conv = OneHotConvolution(channels: C, width: K)
@@ -90,6 +91,37 @@ final class OneHotConvolutionTests: XCTestCase {
         conv.foldPairGradient(pair, into: &pairFolded)
         for i in mono.indices { XCTAssertEqual(mono[i], pairFolded[i], accuracy: 1e-5) }
         XCTAssertEqual(b1, b2)
+    }
+
+    /// The fused fold (pair gradient + per-base table → PyTorch layout) gives exactly what folding
+    /// into the table and then converting gives, including the N row's quarter share.
+    func testFusedPairFoldEqualsFoldThenConvert() {
+        var rng = SeededRandom(seed: 9)
+        let C = 13, K = 24, L = 60
+        var conv = OneHotConvolution(channels: C, width: K)
+        conv.load(weight: (0..<(C * 4 * K)).map { _ in Float(rng.normal()) }, bias: [Float](repeating: 0, count: C))
+        var table = [Float](repeating: 0, count: conv.tableCount)
+        var pair = [Float](repeating: 0, count: conv.pairTableCount)
+        var bias = [Float](repeating: 0, count: conv.paddedChannels)
+        for s in 0..<6 {
+            // Even sequences plain (pair form), odd ones with N and zero columns (per-base form).
+            var codes = [UInt8](repeating: 0, count: L)
+            for q in 0..<L {
+                let special = s % 2 == 1 && q % 7 == 3
+                codes[q] = special ? UInt8(4 + q % 2) : UInt8(rng.below(4))
+            }
+            let argmax = (0..<conv.paddedChannels).map { _ in Int32(rng.below(L - K + 1)) }
+            let g = (0..<conv.paddedChannels).map { _ in Float(rng.normal()) }
+            conv.accumulateGradient(codes: codes, argmax: argmax, gradMax: g, gradTable: &table, gradPairTable: &pair,
+                                    gradBias: &bias, length: L)
+        }
+        XCTAssertTrue(table.contains { $0 != 0 } && pair.contains { $0 != 0 })
+        var folded = table
+        conv.foldPairGradient(pair, into: &folded)
+        var expected = [Float](repeating: 0, count: C * 4 * K), fused = expected
+        conv.weightGradient(fromTable: folded, into: &expected)
+        conv.weightGradient(fromTable: table, pairGradient: pair, into: &fused)
+        XCTAssertEqual(fused, expected)
     }
 
     /// The batch drivers (trinucleotide kernel group by group, channel-major gradient scatter)

@@ -94,9 +94,8 @@ public final class Stage1Trainer {
                 for i in 0..<dst.count { d[i] += s[i] }
             }
         }
-        model.conv.foldPairGradient(sums[6].pointer, into: sums[0].pointer)
         gradients.tensors[0].data.withUnsafeMutableBufferPointer { out in
-            model.conv.weightGradient(fromTable: sums[0].pointer, into: out.baseAddress!)
+            model.conv.weightGradient(fromTable: sums[0].pointer, pairGradient: sums[6].pointer, into: out.baseAddress!)
         }
         gradients.tensors[1].data = sums[1].array(C)
         gradients.tensors[2].data = sums[2].array()
