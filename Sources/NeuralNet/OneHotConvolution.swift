@@ -27,8 +27,9 @@ public struct OneHotConvolution: Sendable {
     /// and an even width).
     public private(set) var pairTable: [Float]
     /// Trinucleotide table for plain sequences, blocked by pairs of 8-channel groups:
-    /// `[pairs of groups][width/3][64][16]`; row `16a+4b+c` of triple j holds the weights of
-    /// bases a, b, c at offsets 3j, 3j+1, 3j+2 for 16 channels (two groups side by side, so one
+    /// `[pairs of groups][width/3][64][16]`; row `a+4b+16c` of triple j holds the weights of
+    /// bases a, b, c at offsets 3j, 3j+1, 3j+2 for 16 channels (that row order is the 6 bits of
+    /// the three bases in a sequence packed 2 bits per base, first base lowest — see `packBases`) (two groups side by side, so one
     /// 64-byte cache line serves both groups' lookups and one offset feeds two SIMD8 adds). With an
     /// odd number of groups the last pair's second half is zeros and unused. One pair's part
     /// (32 KiB at width 24) is what a kernel pass touches (empty unless 4 input channels and width
@@ -121,7 +122,7 @@ public struct OneHotConvolution: Sendable {
                                     let vab = va + kb.loadUnaligned(fromByteOffset: b * Cp * 4, as: SIMD8<Float>.self)
                                     for c in 0..<4 {
                                         dst.storeBytes(of: vab + kc.loadUnaligned(fromByteOffset: c * Cp * 4, as: SIMD8<Float>.self),
-                                                       toByteOffset: (a * 16 + b * 4 + c) * 64, as: SIMD8<Float>.self)
+                                                       toByteOffset: (a + b * 4 + c * 16) * 64, as: SIMD8<Float>.self)
                                     }
                                 }
                             }
@@ -157,14 +158,14 @@ public struct OneHotConvolution: Sendable {
         bias.withUnsafeBufferPointer { bb in
             let b = UnsafeRawPointer(bb.baseAddress!)
             if plain && usesTriples(length: length) {
-                // Byte offset of each trinucleotide's row within a term (UInt16, in the Int scratch).
-                UnsafeMutableRawPointer(rowOffsets).withMemoryRebound(to: UInt16.self, capacity: 4 * length) { off in
-                    tripleOffsets(codes: codes, length: length, into: off)
+                // The bases packed 2 bits each (in the Int scratch: 8·length bytes is enough).
+                UnsafeMutableRawPointer(rowOffsets).withMemoryRebound(to: UInt8.self, capacity: 8 * length) { packed in
+                    OneHotConvolution.packBases(codes, length: length, into: packed)
                     let t = UnsafeRawPointer(tripleTable.pointer)
                     var g = 0
                     while g < Cp / 8 {
                         OneHotConvolution.tripleKernel(table: t + (g / 2) &* triplePairBytes, bias: b + g &* 32,
-                                                       terms: width / 3, offsets: off, positions: P,
+                                                       terms: width / 3, packed: UnsafeRawPointer(packed), positions: P,
                                                        twoGroups: g + 1 < Cp / 8, maxima: maxima + g &* 8,
                                                        argmax: needArgmax ? argmax + g &* 8 : nil)
                         g += 2
@@ -215,12 +216,33 @@ public struct OneHotConvolution: Sendable {
     /// Bytes of one pair of 8-channel groups' part of the trinucleotide table.
     @inlinable var triplePairBytes: Int { width / 3 &* 64 &* 64 }
 
-    /// Row byte offsets (within a term) of the trinucleotides starting at 0..<length-2.
+    /// Packs plain bases (codes 0...3) 2 bits each, four to a byte, first base in the lowest bits,
+    /// and zeros the 8 bytes after them (a kernel reads 64-bit windows that may reach past the
+    /// end). The 6 bits at base q of such a window are the row of the trinucleotide starting at q.
     @inlinable @inline(__always)
-    func tripleOffsets(codes: UnsafePointer<UInt8>, length: Int, into off: UnsafeMutablePointer<UInt16>) {
-        for q in 0..<(length - 2) {
-            off[q] = (UInt16(codes[q]) &<< 4 | UInt16(codes[q + 1]) &<< 2 | UInt16(codes[q + 2])) &<< 6
+    static func packBases(_ codes: UnsafePointer<UInt8>, length L: Int, into packed: UnsafeMutablePointer<UInt8>) {
+        let full = L / 4
+        for i in 0..<full {
+            let c = codes + 4 &* i
+            packed[i] = c[0] | c[1] &<< 2 | c[2] &<< 4 | c[3] &<< 6
         }
+        var last: UInt8 = 0
+        for k in 0..<(L - 4 &* full) { last |= codes[4 &* full &+ k] &<< UInt8(2 &* k) }
+        packed[full] = last
+        for i in 1...8 { packed[full &+ i] = 0 }
+    }
+
+    /// The 64 bits of packed bases starting at base q (bases q ... q+28 at least are valid).
+    @inlinable @inline(__always)
+    static func baseWindow(_ packed: UnsafeRawPointer, at q: Int) -> UInt64 {
+        UInt64(littleEndian: packed.loadUnaligned(fromByteOffset: q &>> 2, as: UInt64.self)) &>> UInt64(truncatingIfNeeded: (q & 3) &* 2)
+    }
+
+    /// Byte offset, within a term of the trinucleotide table, of the row of the trinucleotide at
+    /// base k of a window.
+    @inlinable @inline(__always)
+    static func tripleRow(_ window: UInt64, _ k: Int) -> Int {
+        Int(truncatingIfNeeded: (window &>> UInt64(truncatingIfNeeded: 2 &* k)) & 63) &<< 6
     }
 
     /// UInt16s of scratch `forwardBatch` needs for `count` sequences of `length`.
@@ -256,16 +278,18 @@ public struct OneHotConvolution: Sendable {
             }
             return
         }
-        // Plain sequences: offsets now, kernel below; r of the i-th plain one in `plainRows`
+        // Plain sequences: packed bases now, kernel below; r of the i-th plain one
         // (the last slot of each scratch row holds it).
         let stride = (L + 7) / 8 * 8
         var plainCount = 0
         for (r, seq) in rows.enumerated() {
             let s = codes + seq * L
             if OneHotConvolution.isPlain(s, length: L) {
-                let off = scratch + plainCount &* stride
-                tripleOffsets(codes: s, length: L, into: off)
-                off[stride - 1] = UInt16(truncatingIfNeeded: r)
+                let row = scratch + plainCount &* stride
+                UnsafeMutableRawPointer(row).withMemoryRebound(to: UInt8.self, capacity: 2 &* stride) { packed in
+                    OneHotConvolution.packBases(s, length: L, into: packed)
+                }
+                row[stride - 1] = UInt16(truncatingIfNeeded: r)
                 plainCount += 1
             } else {
                 forward(codes: s, length: L, maxima: maxima + r * Cp, argmax: argmax + r * Cp,
@@ -283,7 +307,7 @@ public struct OneHotConvolution: Sendable {
                 for i in 0..<plainCount {
                     let off = scratch + i &* stride
                     let r = Int(off[stride - 1])
-                    OneHotConvolution.tripleKernel(table: tg, bias: bg, terms: terms, offsets: off, positions: P,
+                    OneHotConvolution.tripleKernel(table: tg, bias: bg, terms: terms, packed: UnsafeRawPointer(off), positions: P,
                                                    twoGroups: two, maxima: maxima + (r &* Cp &+ g &* 8),
                                                    argmax: needArgmax ? argmax + (r &* Cp &+ g &* 8) : nil)
                 }
@@ -297,16 +321,16 @@ public struct OneHotConvolution: Sendable {
     /// first channel. Needs `P >= tripleBlock`.
     @inlinable @inline(__always)
     static func tripleKernel(table tg: UnsafeRawPointer, bias b: UnsafeRawPointer, terms: Int,
-                             offsets off: UnsafePointer<UInt16>, positions P: Int, twoGroups: Bool,
+                             packed: UnsafeRawPointer, positions P: Int, twoGroups: Bool,
                              maxima: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>?) {
         if twoGroups {
             if let argmax {
-                maxPoolTriplePair(table: tg, bias: b, terms: terms, offsets: off, positions: P, maxima: maxima, argmax: argmax)
+                maxPoolTriplePair(table: tg, bias: b, terms: terms, packed: packed, positions: P, maxima: maxima, argmax: argmax)
             } else {
-                maxPoolTriplePairMaxOnly(table: tg, bias: b, terms: terms, offsets: off, positions: P, maxima: maxima)
+                maxPoolTriplePairMaxOnly(table: tg, bias: b, terms: terms, packed: packed, positions: P, maxima: maxima)
             }
         } else {
-            maxPoolTripleGroup(table: tg, bias: b, terms: terms, offsets: off, positions: P, maxima: maxima, argmax: argmax)
+            maxPoolTripleGroup(table: tg, bias: b, terms: terms, packed: packed, positions: P, maxima: maxima, argmax: argmax)
         }
     }
 
@@ -315,7 +339,7 @@ public struct OneHotConvolution: Sendable {
     /// Needs `P >= 6`.
     @inlinable @inline(__always)
     static func maxPoolTriplePairMaxOnly(table tg: UnsafeRawPointer, bias b: UnsafeRawPointer, terms: Int,
-                                         offsets off: UnsafePointer<UInt16>, positions P: Int,
+                                         packed: UnsafeRawPointer, positions P: Int,
                                          maxima: UnsafeMutablePointer<Float>) {
         let b0 = b.loadUnaligned(as: SIMD8<Float>.self), b1 = b.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
         var m0 = SIMD8<Float>(repeating: -.infinity), m1 = m0
@@ -323,7 +347,7 @@ public struct OneHotConvolution: Sendable {
         while true {
             if p &+ 6 > P { p = P &- 6 }
             var acc = TriplePairSums<Six>(bias: b0, b1)
-            acc.addTerms(table: tg, offsets: off + p, terms: terms)
+            acc.addTerms(table: tg, packed: packed, at: p, terms: terms)
             // A tree of maxima: short dependency chains (all values are finite sums).
             m0 = vmax(m0, vmax(vmax(vmax(acc.a.0, acc.a.1), vmax(acc.a.2, acc.a.3)), vmax(acc.a.4, acc.a.5)))
             m1 = vmax(m1, vmax(vmax(vmax(acc.c.0, acc.c.1), vmax(acc.c.2, acc.c.3)), vmax(acc.c.4, acc.c.5)))
@@ -340,7 +364,7 @@ public struct OneHotConvolution: Sendable {
     /// ignores, so the first maximum still wins (PyTorch's rule). Needs `P >= 4`.
     @inlinable @inline(__always)
     static func maxPoolTriplePair(table tg: UnsafeRawPointer, bias b: UnsafeRawPointer, terms: Int,
-                                  offsets off: UnsafePointer<UInt16>, positions P: Int,
+                                  packed: UnsafeRawPointer, positions P: Int,
                                   maxima: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>) {
         let b0 = b.loadUnaligned(as: SIMD8<Float>.self), b1 = b.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
         var m0 = SIMD8<Float>(repeating: -.infinity), m1 = m0
@@ -350,7 +374,7 @@ public struct OneHotConvolution: Sendable {
         while true {
             if p &+ 4 > P { p = P &- 4 }
             var acc = TriplePairSums<Four>(bias: b0, b1)
-            acc.addTerms(table: tg, offsets: off + p, terms: terms)
+            acc.addTerms(table: tg, packed: packed, at: p, terms: terms)
             let p0 = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: p))
             var k = acc.a.0 .> m0; i0.replace(with: p0, where: k); m0.replace(with: acc.a.0, where: k)
             k = acc.c.0 .> m1; i1.replace(with: p0, where: k); m1.replace(with: acc.c.0, where: k)
@@ -378,7 +402,7 @@ public struct OneHotConvolution: Sendable {
     /// `argmax` nil only the maximum is tracked. Needs `P >= 8`.
     @inlinable @inline(__always)
     static func maxPoolTripleGroup(table tg: UnsafeRawPointer, bias b: UnsafeRawPointer, terms: Int,
-                                   offsets off: UnsafePointer<UInt16>, positions P: Int,
+                                   packed: UnsafeRawPointer, positions P: Int,
                                    maxima: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>?) {
         let b0 = b.loadUnaligned(as: SIMD8<Float>.self)
         var m = SIMD8<Float>(repeating: -.infinity)
@@ -388,18 +412,17 @@ public struct OneHotConvolution: Sendable {
             if p &+ 8 > P { p = P &- 8 }
             var a0 = b0, a1 = b0, a2 = b0, a3 = b0, a4 = b0, a5 = b0, a6 = b0, a7 = b0
             var row = tg
-            var o = off + p
-            for _ in 0..<terms {
-                a0 += (row + Int(o[0])).loadUnaligned(as: SIMD8<Float>.self)
-                a1 += (row + Int(o[1])).loadUnaligned(as: SIMD8<Float>.self)
-                a2 += (row + Int(o[2])).loadUnaligned(as: SIMD8<Float>.self)
-                a3 += (row + Int(o[3])).loadUnaligned(as: SIMD8<Float>.self)
-                a4 += (row + Int(o[4])).loadUnaligned(as: SIMD8<Float>.self)
-                a5 += (row + Int(o[5])).loadUnaligned(as: SIMD8<Float>.self)
-                a6 += (row + Int(o[6])).loadUnaligned(as: SIMD8<Float>.self)
-                a7 += (row + Int(o[7])).loadUnaligned(as: SIMD8<Float>.self)
+            for j in 0..<terms {
+                let w = baseWindow(packed, at: p &+ 3 &* j)
+                a0 += (row + tripleRow(w, 0)).loadUnaligned(as: SIMD8<Float>.self)
+                a1 += (row + tripleRow(w, 1)).loadUnaligned(as: SIMD8<Float>.self)
+                a2 += (row + tripleRow(w, 2)).loadUnaligned(as: SIMD8<Float>.self)
+                a3 += (row + tripleRow(w, 3)).loadUnaligned(as: SIMD8<Float>.self)
+                a4 += (row + tripleRow(w, 4)).loadUnaligned(as: SIMD8<Float>.self)
+                a5 += (row + tripleRow(w, 5)).loadUnaligned(as: SIMD8<Float>.self)
+                a6 += (row + tripleRow(w, 6)).loadUnaligned(as: SIMD8<Float>.self)
+                a7 += (row + tripleRow(w, 7)).loadUnaligned(as: SIMD8<Float>.self)
                 row += 64 &* 64
-                o += 3
             }
             if argmax != nil {
                 // Positions in order with a strict comparison: the first maximum wins, as PyTorch.
@@ -620,6 +643,13 @@ public struct OneHotConvolution: Sendable {
                     if gc == 0 { continue }
                     let pc = codesR + Int(am[c])
                     var row = gradPairTable + c &* pairs &* 16
+                    if pairs == 12 {
+                        // Width 24: the twelve entries (one per pair, so never the same address)
+                        // read first and written after, so that no read waits behind a write
+                        // the processor cannot yet tell apart from it.
+                        OneHotConvolution.addTwelve(gc, row: row, codes: pc)
+                        continue
+                    }
                     for j in 0..<pairs {
                         row[Int(pc[2 &* j])] += gc
                         row += 16
@@ -628,6 +658,21 @@ public struct OneHotConvolution: Sendable {
             }
             c0 = c1
         }
+    }
+
+    /// `row[16 j + codes[2 j]] += g` for j in 0..<12: all loads, then all stores.
+    @inlinable @inline(__always)
+    static func addTwelve(_ g: Float, row: UnsafeMutablePointer<Float>, codes pc: UnsafePointer<UInt8>) {
+        let p0 = row + Int(pc[0]), p1 = row + (16 &+ Int(pc[2])), p2 = row + (32 &+ Int(pc[4]))
+        let p3 = row + (48 &+ Int(pc[6])), p4 = row + (64 &+ Int(pc[8])), p5 = row + (80 &+ Int(pc[10]))
+        let p6 = row + (96 &+ Int(pc[12])), p7 = row + (112 &+ Int(pc[14])), p8 = row + (128 &+ Int(pc[16]))
+        let p9 = row + (144 &+ Int(pc[18])), p10 = row + (160 &+ Int(pc[20])), p11 = row + (176 &+ Int(pc[22]))
+        let v0 = p0.pointee + g, v1 = p1.pointee + g, v2 = p2.pointee + g, v3 = p3.pointee + g
+        let v4 = p4.pointee + g, v5 = p5.pointee + g, v6 = p6.pointee + g, v7 = p7.pointee + g
+        let v8 = p8.pointee + g, v9 = p9.pointee + g, v10 = p10.pointee + g, v11 = p11.pointee + g
+        p0.pointee = v0; p1.pointee = v1; p2.pointee = v2; p3.pointee = v3
+        p4.pointee = v4; p5.pointee = v5; p6.pointee = v6; p7.pointee = v7
+        p8.pointee = v8; p9.pointee = v9; p10.pointee = v10; p11.pointee = v11
     }
 
     /// Adds a dinucleotide-form gradient (channel-major, `[paddedChannels][width/2][16]`) into the
@@ -738,43 +783,47 @@ struct TriplePairSums<Width: TriplePassWidth> {
         c = (b1, b1, b1, b1, b1, b1)
     }
 
-    /// Adds one term: `row` is the term's part of the pair's table, `o` the offsets of the
-    /// trinucleotides at this pass's positions for this term.
+    /// Adds one term: `row` is the term's part of the pair's table, `w` the packed bases from
+    /// this pass's first position for this term (see `OneHotConvolution.baseWindow`).
     @inlinable @inline(__always)
-    mutating func add(row: UnsafeRawPointer, _ o: UnsafePointer<UInt16>) {
-        let r0 = row + Int(o[0]), r1 = row + Int(o[1]), r2 = row + Int(o[2]), r3 = row + Int(o[3])
+    mutating func add(row: UnsafeRawPointer, _ w: UInt64) {
+        let r0 = row + OneHotConvolution.tripleRow(w, 0), r1 = row + OneHotConvolution.tripleRow(w, 1)
+        let r2 = row + OneHotConvolution.tripleRow(w, 2), r3 = row + OneHotConvolution.tripleRow(w, 3)
         a.0 += r0.loadUnaligned(as: V.self); c.0 += r0.loadUnaligned(fromByteOffset: 32, as: V.self)
         a.1 += r1.loadUnaligned(as: V.self); c.1 += r1.loadUnaligned(fromByteOffset: 32, as: V.self)
         a.2 += r2.loadUnaligned(as: V.self); c.2 += r2.loadUnaligned(fromByteOffset: 32, as: V.self)
         a.3 += r3.loadUnaligned(as: V.self); c.3 += r3.loadUnaligned(fromByteOffset: 32, as: V.self)
         if Width.positions == 6 {
-            let r4 = row + Int(o[4]), r5 = row + Int(o[5])
+            let r4 = row + OneHotConvolution.tripleRow(w, 4), r5 = row + OneHotConvolution.tripleRow(w, 5)
             a.4 += r4.loadUnaligned(as: V.self); c.4 += r4.loadUnaligned(fromByteOffset: 32, as: V.self)
             a.5 += r5.loadUnaligned(as: V.self); c.5 += r5.loadUnaligned(fromByteOffset: 32, as: V.self)
         }
     }
 
-    /// All `terms` terms in order. Width 24 (8 terms, the method's filters) is written out so
-    /// that each term's table part is a constant displacement and offsets loaded for one term
-    /// are reused by the next (its positions overlap by three); the loop serves other widths.
+    /// All `terms` terms in order for the pass starting at position `p`. Width 24 (8 terms, the
+    /// method's filters) is written out: each term's table part is a constant displacement and
+    /// every row offset comes from one 64-bit window of packed bases by shift and mask (no
+    /// loads besides the table's: the kernel is bound by loads). Other widths load a window
+    /// per term.
     @inlinable @inline(__always)
-    mutating func addTerms(table t: UnsafeRawPointer, offsets o: UnsafePointer<UInt16>, terms: Int) {
+    mutating func addTerms(table t: UnsafeRawPointer, packed: UnsafeRawPointer, at p: Int, terms: Int) {
         let term: Int = 64 &* 64
         if terms == 8 {
-            add(row: t, o)
-            add(row: t + term, o + 3)
-            add(row: t + 2 &* term, o + 6)
-            add(row: t + 3 &* term, o + 9)
-            add(row: t + 4 &* term, o + 12)
-            add(row: t + 5 &* term, o + 15)
-            add(row: t + 6 &* term, o + 18)
-            add(row: t + 7 &* term, o + 21)
+            // Bases p ... p+28 are in one window; term j starts 3j bases (6j bits) further.
+            let w = OneHotConvolution.baseWindow(packed, at: p)
+            add(row: t, w)
+            add(row: t + term, w &>> 6)
+            add(row: t + 2 &* term, w &>> 12)
+            add(row: t + 3 &* term, w &>> 18)
+            add(row: t + 4 &* term, w &>> 24)
+            add(row: t + 5 &* term, w &>> 30)
+            add(row: t + 6 &* term, w &>> 36)
+            add(row: t + 7 &* term, w &>> 42)
         } else {
-            var row = t, o = o
-            for _ in 0..<terms {
-                add(row: row, o)
+            var row = t
+            for j in 0..<terms {
+                add(row: row, OneHotConvolution.baseWindow(packed, at: p &+ 3 &* j))
                 row += term
-                o += 3
             }
         }
     }

@@ -288,7 +288,9 @@ final class Stage1Workspace {
                            gradInput: gHidden.pointer)
         }
         let hp = hiddenPre.pointer, gh = gHidden.pointer
-        for i in 0..<(b * H) where hp[i] <= 0 { gh[i] = 0 }
+        // Every element written (a select): a conditional store vectorises to masked stores, which
+        // are slow on AMD cores.
+        for i in 0..<(b * H) { gh[i] = hp[i] <= 0 ? 0 : gh[i] }
         p[2].data.withUnsafeBufferPointer { w in
             Dense.backward(pooled.pointer, rows: b, inputs: C, weight: w.baseAddress!, outputs: H,
                            gradOutput: gh, gradWeight: gFc1W.pointer, gradBias: gFc1b.pointer,
@@ -296,7 +298,7 @@ final class Stage1Workspace {
         }
         // ReLU before the pool: no gradient where the pooled value is not positive.
         let pl = pooled.pointer, gp = gPooled.pointer
-        for i in 0..<(b * C) where pl[i] <= 0 { gp[i] = 0 }
+        for i in 0..<(b * C) { gp[i] = pl[i] <= 0 ? 0 : gp[i] }
         let am = argmax.pointer
         rows.withUnsafeBufferPointer { rws in
             model.conv.accumulateGradientBatch(codes: codes, length: L, rows: rws, argmax: am, gradMax: gp,
