@@ -2,12 +2,15 @@
 # Issue 3: sigtfb's stage-1 throughput and PyTorch's on the same machine, in the same run.
 #   bash bench/speed/run_speed.sh [sigtfb binary] > bench/speed/results.json
 # Needs a release build (make release) and, for the PyTorch half, python3 with torch.
+# Both sides time every configuration in three windows of WINDOW_S seconds (default 3) and keep
+# the best window.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${1:-.build/release/sigtfb}
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-SWIFT_JSON=$("$BIN" bench --seconds 3)
-TORCH_JSON=$(python3 bench/reference/pytorch_speed.py --threads 2 --min-s 3)
+WINDOW_S=${WINDOW_S:-3}
+SWIFT_JSON=$("$BIN" bench --seconds "$WINDOW_S")
+TORCH_JSON=$(python3 bench/reference/pytorch_speed.py --threads 2 --min-s "$WINDOW_S")
 python3 - "$SWIFT_JSON" "$TORCH_JSON" <<'PY'
 import json, sys
 s, t = json.loads(sys.argv[1]), json.loads(sys.argv[2])
