@@ -114,8 +114,12 @@ public struct OneHotConvolution: Sendable {
                     for g in 0..<(Cp / 8) {
                         for j in 0..<T {
                             // Group g is half g % 2 of pair g / 2; rows are 16 floats (64 bytes).
-                            let dst = UnsafeMutableRawPointer(tt.baseAddress! + ((g / 2) * T + j) * 64 * 16 + (g % 2) * 8)
-                            let ka = base + ((3 * j * R) * Cp + 8 * g) * 4, kb = ka + R * Cp * 4, kc = kb + R * Cp * 4
+                            // Offsets typed as Int: untyped, Swift 6.0.3 (Debian's arm64 toolchain, under qemu)
+                            // gave up type-checking this closure "in reasonable time".
+                            let dstOffset: Int = ((g / 2) * T + j) * 64 * 16 + (g % 2) * 8
+                            let dst = UnsafeMutableRawPointer(tt.baseAddress! + dstOffset)
+                            let kaOffset: Int = ((3 * j * R) * Cp + 8 * g) * 4, rowBytes: Int = R * Cp * 4
+                            let ka = base + kaOffset, kb = ka + rowBytes, kc = kb + rowBytes
                             for a in 0..<4 {
                                 let va = ka.loadUnaligned(fromByteOffset: a * Cp * 4, as: SIMD8<Float>.self)
                                 for b in 0..<4 {
