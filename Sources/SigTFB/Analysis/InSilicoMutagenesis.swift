@@ -28,7 +28,9 @@ public struct ISMResult: Sendable {
 
     /// `L × 4` matrix of Δp_a − Δp_b: how a substitution changes the difference between two cell types.
     public func contrastMatrix(_ a: Int, _ b: Int) -> [Double] {
-        (0..<(length * 4)).map { delta[$0 * cellTypes.count + a] - delta[$0 * cellTypes.count + b] }
+        // Typed closure: Swift 6.0.3 (Debian's) cannot type-check the untyped form in reasonable time.
+        let n = cellTypes.count
+        return (0..<(length * 4)).map { (i: Int) -> Double in delta[i * n + a] - delta[i * n + b] }
     }
 
     /// Importance of each reference base (an `L × 4` matrix for a two-sided logo): at each position
