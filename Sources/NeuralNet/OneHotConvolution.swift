@@ -28,9 +28,10 @@ public struct OneHotConvolution: Sendable {
     public private(set) var pairTable: [Float]
     /// Trinucleotide table for plain sequences, blocked by pairs of 8-channel groups:
     /// `[pairs of groups][width/3][64][16]`; row `a+4b+16c` of triple j holds the weights of
-    /// bases a, b, c at offsets 3j, 3j+1, 3j+2 for 16 channels (that row order is the 6 bits of
-    /// the three bases in a sequence packed 2 bits per base, first base lowest — see `packBases`) (two groups side by side, so one
-    /// 64-byte cache line serves both groups' lookups and one offset feeds two SIMD8 adds). With an
+    /// bases a, b, c at offsets 3j, 3j+1, 3j+2 for 16 channels, two groups side by side, so one
+    /// 64-byte cache line serves both groups' lookups and one offset feeds two SIMD8 adds. The row
+    /// order is the 6 bits of the three bases packed 2 bits per base, first base lowest (see
+    /// `packBases`). With an
     /// odd number of groups the last pair's second half is zeros and unused. One pair's part
     /// (32 KiB at width 24) is what a kernel pass touches (empty unless 4 input channels and width
     /// divisible by 3). Held 64-byte aligned so that rows never straddle cache lines (a split load
@@ -137,7 +138,8 @@ public struct OneHotConvolution: Sendable {
         }
     }
 
-    /// Positions per pass of the trinucleotide kernel (eight accumulators in registers).
+    /// Fewest positions a plain sequence needs for the trinucleotide kernels (the lone-group
+    /// kernel's pass; shorter ones use the per-base table).
     @usableFromInline static let tripleBlock = 8
 
     /// Number of valid output positions for an input of `length`.
@@ -254,9 +256,9 @@ public struct OneHotConvolution: Sendable {
 
     /// Forward pass for a batch: sequence r starts at `codes + rows[r] * length`; its maxima and
     /// arg-max go to `maxima + r * paddedChannels`, `argmax + r * paddedChannels` (as `forward`).
-    /// Plain sequences go through the trinucleotide kernel group by group — all sequences for
-    /// one 8-channel group, then the next — so each group's 16 KiB table part is read from L1
-    /// rather than the whole table from L2 for every sequence. `scratch`: `batchScratchCount`
+    /// Plain sequences go through the trinucleotide kernels pair of groups by pair — all
+    /// sequences for one pair of 8-channel groups, then the next — so each pair's 32 KiB table
+    /// part is read from L1 rather than the whole table from L2 for every sequence. `scratch`: `batchScratchCount`
     /// UInt16s; `rowOffsets`: `length` Ints.
     @inlinable
     public func forwardBatch(codes: UnsafePointer<UInt8>, length L: Int, rows: UnsafeBufferPointer<Int>,
@@ -645,9 +647,9 @@ public struct OneHotConvolution: Sendable {
 
     /// `accumulateGradient` for a batch laid out as `forwardBatch`'s (sequence r at
     /// `codes + rows[r] * length`, its arg-max at `argmax + r * paddedChannels`, its pooled-output
-    /// gradient at `gradMax + r * channels`). Plain sequences go channel by channel — all
-    /// sequences for channel c, then c + 1 — so each channel's 768-byte part of the
-    /// channel-major dinucleotide gradient stays in L1 while its scattered adds land; every
+    /// gradient at `gradMax + r * channels`). Plain sequences go in blocks of 16 channels, all
+    /// sequences per block, so the block's part of the channel-major dinucleotide gradient
+    /// (768 bytes a channel at width 24) stays in L1 while its scattered adds land; every
     /// gradient entry still receives its terms in sequence order (the same sums as one sequence
     /// at a time). `scratch`: `gradientScratchCount` bytes.
     @inlinable
