@@ -53,6 +53,10 @@ public enum Safetensors {
             throw StorageError("\(path): not a safetensors file (header length \(n) does not fit a \(data.count)-byte file)")
         }
         let headerData = data.subdata(in: 8..<(8 + Int(n)))
+        // The format requires a UTF-8 header; checked first because older Foundations trap, not throw, on other bytes.
+        guard String(validating: headerData, as: UTF8.self) != nil else {
+            throw StorageError("\(path): safetensors header is not UTF-8 text")
+        }
         guard let header = try? JSONSerialization.jsonObject(with: headerData) as? [String: Any] else {
             throw StorageError("\(path): safetensors header is not a JSON object")
         }

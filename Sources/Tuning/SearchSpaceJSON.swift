@@ -176,7 +176,8 @@ extension SearchSpace: Codable {
     /// Parses a space from JSON data; `source` names it in error messages.
     public static func parse(_ data: Data, source: String = "search space") throws -> SearchSpace {
         let root: JSONValue
-        do { root = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
+        guard UTF8JSON.isUTF8(data) else { throw TuningError.invalidSpace("\(source): not UTF-8 text (JSON must be UTF-8)") }
+        do { root = try UTF8JSON.decode(JSONValue.self, from: data) } catch {
             throw TuningError.invalidSpace("\(source): not valid JSON")
         }
         do { return try SearchSpace(json: root) } catch TuningError.invalidSpace(let m) {

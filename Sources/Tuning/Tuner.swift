@@ -170,8 +170,9 @@ public final class Tuner {
 
     private static func decodeStateFields(_ data: Data, source: String) throws -> TunerState {
         let st: TunerState
+        guard UTF8JSON.isUTF8(data) else { throw TuningError.invalidState("\(source): not UTF-8 text (JSON must be UTF-8)") }
         do {
-            st = try JSONDecoder().decode(TunerState.self, from: data)
+            st = try UTF8JSON.decode(TunerState.self, from: data)
         } catch let e as TuningError {
             throw TuningError.invalidState("\(source): field 'space': \(e.description)")
         } catch let DecodingError.keyNotFound(key, ctx) {

@@ -4,6 +4,7 @@ import Genomics
 import NeuralNet
 import SigTFB
 import Storage
+import Tuning
 
 /// Predict binding probabilities per cell type for new sequences, or score variants.
 struct PredictCommand: ParsableCommand {
@@ -81,7 +82,7 @@ struct PredictCommand: ParsableCommand {
     static func stage(of model: String) throws -> Int {
         let side = URL(fileURLWithPath: model).deletingPathExtension().appendingPathExtension("json").path
         guard FileManager.default.fileExists(atPath: model) else { throw CLIError.data("\(model): no such model file") }
-        guard let data = FileManager.default.contents(atPath: side),
+        guard let data = FileManager.default.contents(atPath: side), UTF8JSON.isUTF8(data),
               let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw CLIError.data("\(side): the model's JSON sidecar is missing or unreadable (expected next to \(model))")
         }

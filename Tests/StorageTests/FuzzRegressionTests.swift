@@ -55,6 +55,15 @@ final class StorageFuzzRegressionTests: XCTestCase {
         }
     }
 
+    /// A header with a byte that is not UTF-8 (a Latin-1 'é' in a tensor name) is refused by name.
+    func testHeaderThatIsNotUTF8IsAnError() throws {
+        let path = tempPath()
+        var f = Self.file(header: #"{"wX":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, body: [0, 0, 128, 63])
+        f[f.firstIndex(of: UInt8(ascii: "X"))!] = 0xE9
+        try Data(f).write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try Safetensors.read(path: path)) { XCTAssertTrue("\($0)".contains("header is not UTF-8 text"), "\($0)") }
+    }
+
     func testSeededMutants() throws {
         let path = tempPath()
         var body = [UInt8]()

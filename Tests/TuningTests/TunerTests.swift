@@ -188,6 +188,16 @@ final class TunerTests: XCTestCase {
             }
         }
         try check(String(good.prefix(good.count / 2)), "not valid JSON")
+        // A Latin-1 byte inside a string: refused as text, not handed to Foundation (older ones trap on it).
+        let latin1 = dir.appendingPathComponent("bad.json")
+        try (Data(good.utf8.prefix(40)) + Data([0xE9]) + Data(good.utf8.dropFirst(40))).write(to: latin1)
+        XCTAssertThrowsError(try Tuner.resume(stateURL: latin1)) { XCTAssertTrue("\($0)".contains("bad.json: not UTF-8 text"), "\($0)") }
+        XCTAssertThrowsError(try SearchSpace.parse(Data([0x5B, 0xFF, 0x5D]), source: "s.json")) {
+            XCTAssertTrue("\($0)".contains("s.json: not UTF-8 text"), "\($0)")
+        }
+        XCTAssertFalse(UTF8JSON.isUTF8(Data([0xED, 0xA0, 0x80])))      // an encoded surrogate
+        XCTAssertFalse(UTF8JSON.isUTF8(Data([0xC0, 0xAF])))            // an overlong '/'
+        XCTAssertTrue(UTF8JSON.isUTF8(Data("é∑😀".utf8)))
         try check(good.replacingOccurrences(of: "\"sigtfb-tuner\"", with: "\"other\""), "field 'format'")
         try check(good.replacingOccurrences(of: "\"status\" : \"completed\"", with: "\"status\" : \"done\""), "trials[0].status")
         try check(good.replacingOccurrences(of: "\"value\" : 2", with: "\"value\" : null"), "trials[0].value")

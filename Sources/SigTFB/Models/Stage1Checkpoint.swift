@@ -1,4 +1,5 @@
 import Foundation
+import Tuning
 import NeuralNet
 import Storage
 
@@ -124,7 +125,7 @@ public enum Stage1Checkpoint {
         if let s = recordedStage(data), s != 1 { throw ModelError("\(side): this is a stage-\(s) model; expected stage 1") }
         let sidecar: CheckpointSidecar
         do {
-            sidecar = try JSONDecoder().decode(CheckpointSidecar.self, from: data)
+            sidecar = try UTF8JSON.decode(CheckpointSidecar.self, from: data)
         } catch {
             throw ModelError("\(side): not a valid sigtfb model sidecar: \(describe(error))")
         }
@@ -149,7 +150,7 @@ public enum Stage1Checkpoint {
     /// as such instead of failing on the first field the two formats do not share.
     static func recordedStage(_ sidecar: Data) -> Int? {
         struct StageOnly: Decodable { var stage: Int? }
-        return (try? JSONDecoder().decode(StageOnly.self, from: sidecar))?.stage
+        return (try? UTF8JSON.decode(StageOnly.self, from: sidecar))?.stage
     }
 
     /// SHA-256 over the training sequences' codes and labels.

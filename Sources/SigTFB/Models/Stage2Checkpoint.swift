@@ -1,4 +1,5 @@
 import Foundation
+import Tuning
 import NeuralNet
 import Storage
 
@@ -46,7 +47,7 @@ public enum Stage2Checkpoint {
             throw ModelError("\(sidePath): this is a stage-\(s) model; expected stage 2")
         }
         let side: Stage2Sidecar
-        do { side = try JSONDecoder().decode(Stage2Sidecar.self, from: data) } catch {
+        do { side = try UTF8JSON.decode(Stage2Sidecar.self, from: data) } catch {
             throw ModelError("\(sidePath): not a valid sigtfb stage-2 sidecar: \(describe(error))")
         }
         guard side.stage == 2 else { throw ModelError("\(sidePath): this is a stage-\(side.stage) model; expected stage 2") }

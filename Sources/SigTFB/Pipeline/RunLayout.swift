@@ -1,4 +1,5 @@
 import Foundation
+import Tuning
 
 /// Where `sigtfb run` puts each step's files inside a run directory, and where `sigtfb report`
 /// looks for them:
@@ -65,7 +66,7 @@ public struct RunLayout: Sendable {
         let fm = FileManager.default
         let manifestPath = (directory as NSString).appendingPathComponent("run.json")
         if let d = fm.contents(atPath: manifestPath),
-           let m = try? JSONDecoder().decode(RunManifest.self, from: d), !m.tf.isEmpty, !m.ab.isEmpty {
+           let m = try? UTF8JSON.decode(RunManifest.self, from: d), !m.tf.isEmpty, !m.ab.isEmpty {
             return RunLayout(directory: directory, tf: m.tf, ab: m.ab)
         }
         let data = (directory as NSString).appendingPathComponent("data")
@@ -153,6 +154,6 @@ public struct RunManifest: Codable, Sendable {
 
     public static func load(_ path: String) -> RunManifest? {
         guard let d = FileManager.default.contents(atPath: path) else { return nil }
-        return try? JSONDecoder().decode(RunManifest.self, from: d)
+        return try? UTF8JSON.decode(RunManifest.self, from: d)
     }
 }

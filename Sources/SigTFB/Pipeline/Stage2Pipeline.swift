@@ -110,7 +110,7 @@ public enum Stage2Pipeline {
         let side = Stage1Checkpoint.sidecarPath(for: (o.hyperparameterPath as NSString).appendingPathComponent(bestModelFile))
         guard FileManager.default.fileExists(atPath: (o.hyperparameterPath as NSString).appendingPathComponent("tuning-state.json")),
               let data = FileManager.default.contents(atPath: side),
-              let saved = try? JSONDecoder().decode(Stage2Sidecar.self, from: data) else { return }
+              let saved = try? UTF8JSON.decode(Stage2Sidecar.self, from: data) else { return }
         if saved.architecture.hiddenLayers != o.numHiddenLayers {
             throw PipelineError("\(o.hyperparameterPath): the saved tuning state is for a stage-2 head with num_hidden_layers \(saved.architecture.hiddenLayers), not \(o.numHiddenLayers); use another --hyperparameter-path")
         }
@@ -143,7 +143,7 @@ public enum Stage2Pipeline {
         // beside the tuning state, so a resumed run can evaluate it without retraining.
         let bestModelPath = (o.hyperparameterPath as NSString).appendingPathComponent(bestModelFile)
         let bestInfoPath = (o.hyperparameterPath as NSString).appendingPathComponent("best-trial.json")
-        var saved: SavedBest? = FileManager.default.contents(atPath: bestInfoPath).flatMap { try? JSONDecoder().decode(SavedBest.self, from: $0) }
+        var saved: SavedBest? = FileManager.default.contents(atPath: bestInfoPath).flatMap { try? UTF8JSON.decode(SavedBest.self, from: $0) }
         var bestInMemory: (trial: Int, model: Stage2Model)? = nil
         let (tuner, notes) = try TuningLoop.run(space: space, options: tuning, stage: 2,
                                                 firstTrial: o.knownGoodFirstTrial ? knownGoodFirstTrial : nil, log: log) { trial, rule in

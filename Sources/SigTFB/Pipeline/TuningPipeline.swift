@@ -57,7 +57,7 @@ struct CurveStore: Codable {
     /// error: resuming without it would silently change the cross-trial stop rule.
     static func load(_ path: String) throws -> CurveStore {
         guard let d = FileManager.default.contents(atPath: path) else { return CurveStore() }
-        do { return try JSONDecoder().decode(CurveStore.self, from: d) } catch {
+        do { return try UTF8JSON.decode(CurveStore.self, from: d) } catch {
             throw PipelineError("\(path): cannot be read (\(oneLine(describe(error)))); it belongs to the tuning state beside it: restore it, or delete the directory's tuning-state.json, curves.json and trial-notes.json to start the tuning afresh")
         }
     }
@@ -115,7 +115,7 @@ enum TuningLoop {
         var notes: [Int: TrialNote] = [:]
         if let d = FileManager.default.contents(atPath: notesPath) {
             do {
-                for (k, v) in try JSONDecoder().decode([String: TrialNote].self, from: d) { if let i = Int(k) { notes[i] = v } }
+                for (k, v) in try UTF8JSON.decode([String: TrialNote].self, from: d) { if let i = Int(k) { notes[i] = v } }
             } catch {
                 throw PipelineError("\(notesPath): cannot be read (\(oneLine(describe(error)))); it belongs to the tuning state beside it: restore it, or delete the directory's tuning-state.json, curves.json and trial-notes.json to start the tuning afresh")
             }

@@ -1,4 +1,5 @@
 import Foundation
+import Tuning
 
 /// ROC and precision–recall curves (ties grouped, as scikit-learn's `roc_curve` / `precision_recall_curve`).
 public enum Curves {
@@ -109,7 +110,7 @@ enum RunFiles {
 
     static func json<T: Decodable>(_ type: T.Type, _ path: String) -> T? {
         guard let d = FileManager.default.contents(atPath: path) else { return nil }
-        return try? decoder().decode(T.self, from: d)
+        return try? UTF8JSON.decode(T.self, from: d, decoder: decoder())
     }
 
     /// An SVG file made fit for inlining in HTML: no XML declaration, no namespace URL.
