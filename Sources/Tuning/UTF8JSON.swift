@@ -1,18 +1,21 @@
 import Foundation
 
-/// JSON decoding that checks the bytes are UTF-8 before Foundation parses them.
+/// JSON decoding that checks the text before `JSONDecoder` sees it.
 ///
-/// Why: RFC 8259 requires UTF-8 for JSON exchanged between programs, and the Foundation shipped
-/// with older Swift toolchains (seen with Debian's Swift 6.0.3) traps on an internal `try!` when
-/// handed bytes that are not UTF-8, where 6.3 throws. A damaged or hand-edited state file must give
-/// a one-line error, never a crash, on every toolchain the package builds with.
+/// Why: the `JSONDecoder` shipped with older Swift toolchains (seen with Debian's Swift 6.0.3, on
+/// x86-64 and arm64) traps on an internal `try!` for some malformed text — an object key with a raw
+/// control character, bytes that are not UTF-8 — where 6.3 throws. A damaged or hand-edited state
+/// file must give a one-line error, never a crash, on every toolchain the package builds with. So
+/// the bytes must be UTF-8 (RFC 8259 requires it between programs) and parse with
+/// `JSONSerialization` (a separate parser that throws) before they are decoded.
 public enum UTF8JSON {
-    /// Decodes `type` from `data` with `decoder`; bytes that are not UTF-8 throw
+    /// Decodes `type` from `data` with `decoder`. Bytes that are not UTF-8, or not JSON, throw
     /// `DecodingError.dataCorrupted` with an empty coding path, like any other unparsable text.
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data,
                                             decoder: JSONDecoder = JSONDecoder()) throws -> T {
-        guard isUTF8(data) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "The data is not UTF-8 text."))
+        guard isUTF8(data) else { throw corrupted("The data is not UTF-8 text.") }
+        do { _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) } catch {
+            throw corrupted("The data is not valid JSON.")
         }
         return try decoder.decode(type, from: data)
     }
@@ -20,5 +23,9 @@ public enum UTF8JSON {
     /// Whether `data` is well-formed UTF-8 (overlong forms, surrogates and truncated sequences are not).
     public static func isUTF8(_ data: Data) -> Bool {
         String(validating: data, as: UTF8.self) != nil
+    }
+
+    static func corrupted(_ why: String) -> DecodingError {
+        DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: why))
     }
 }
