@@ -35,7 +35,10 @@ public struct OneHotConvolution: Sendable {
     /// odd number of groups the last pair's second half is zeros and unused. One pair's part
     /// (32 KiB at width 24) is what a kernel pass touches (empty unless 4 input channels and width
     /// divisible by 3). Held 64-byte aligned so that rows never straddle cache lines (a split load
-    /// costs twice); copy-on-write in `load`.
+    /// costs twice); copy-on-write in `load`. Term 0's rows include the bias: `bias + row` is the
+    /// first sum every kernel formed anyway, so folding it in changes no result, and a kernel pass
+    /// needs no bias registers (at 6 positions × 2 groups the pair kernel then fits the 16 ymm
+    /// registers without spilling its maxima).
     @usableFromInline private(set) var tripleTable: AlignedFloats
 
     public init(channels: Int, inputChannels: Int = 4, width: Int) {
@@ -121,12 +124,15 @@ public struct OneHotConvolution: Sendable {
                             let dst = UnsafeMutableRawPointer(tt.baseAddress! + dstOffset)
                             let kaOffset: Int = ((3 * j * R) * Cp + 8 * g) * 4, rowBytes: Int = R * Cp * 4
                             let ka = base + kaOffset, kb = ka + rowBytes, kc = kb + rowBytes
+                            // The bias joins term 0 after the three weights, as the kernels used to add it.
+                            let foldedBias: SIMD8<Float>? = j == 0 ? biasVector(group: g) : nil
                             for a in 0..<4 {
                                 let va = ka.loadUnaligned(fromByteOffset: a * Cp * 4, as: SIMD8<Float>.self)
                                 for b in 0..<4 {
                                     let vab = va + kb.loadUnaligned(fromByteOffset: b * Cp * 4, as: SIMD8<Float>.self)
                                     for c in 0..<4 {
-                                        dst.storeBytes(of: vab + kc.loadUnaligned(fromByteOffset: c * Cp * 4, as: SIMD8<Float>.self),
+                                        let sum = vab + kc.loadUnaligned(fromByteOffset: c * Cp * 4, as: SIMD8<Float>.self)
+                                        dst.storeBytes(of: foldedBias.map { $0 + sum } ?? sum,
                                                        toByteOffset: (a + b * 4 + c * 16) * 64, as: SIMD8<Float>.self)
                                     }
                                 }
@@ -136,6 +142,11 @@ public struct OneHotConvolution: Sendable {
                 }
             }
         }
+    }
+
+    /// The biases of 8-channel group `g` (padding lanes are zeros).
+    func biasVector(group g: Int) -> SIMD8<Float> {
+        bias.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress!).loadUnaligned(fromByteOffset: g * 32, as: SIMD8<Float>.self) }
     }
 
     /// Fewest positions a plain sequence needs for the trinucleotide kernels (the lone-group
@@ -170,7 +181,7 @@ public struct OneHotConvolution: Sendable {
                     let t = UnsafeRawPointer(tripleTable.pointer)
                     var g = 0
                     while g < Cp / 8 {
-                        OneHotConvolution.tripleKernel(table: t + (g / 2) &* triplePairBytes, bias: b + g &* 32,
+                        OneHotConvolution.tripleKernel(table: t + (g / 2) &* triplePairBytes,
                                                        terms: width / 3, packed: UnsafeRawPointer(packed), positions: P,
                                                        twoGroups: g + 1 < Cp / 8, maxima: maxima + g &* 8,
                                                        argmax: needArgmax ? argmax + g &* 8 : nil)
@@ -304,41 +315,38 @@ public struct OneHotConvolution: Sendable {
         }
         if plainCount == 0 { return }
         let P = L - width + 1, terms = width / 3, pairBytes = triplePairBytes, groups = Cp / 8
-        bias.withUnsafeBufferPointer { bb in
-            let b = UnsafeRawPointer(bb.baseAddress!)
-            let t = UnsafeRawPointer(tripleTable.pointer)
-            var g = 0
-            while g < groups {
-                let tg = t + (g / 2) &* pairBytes, bg = b + g &* 32, two = g + 1 < groups
-                for i in 0..<plainCount {
-                    let off = scratch + i &* stride
-                    let r = Int(off[stride - 1])
-                    OneHotConvolution.tripleKernel(table: tg, bias: bg, terms: terms, packed: UnsafeRawPointer(off), positions: P,
-                                                   twoGroups: two, maxima: maxima + (r &* Cp &+ g &* 8),
-                                                   argmax: needArgmax ? argmax + (r &* Cp &+ g &* 8) : nil)
-                }
-                g += 2
+        let t = UnsafeRawPointer(tripleTable.pointer)
+        var g = 0
+        while g < groups {
+            let tg = t + (g / 2) &* pairBytes, two = g + 1 < groups
+            for i in 0..<plainCount {
+                let off = scratch + i &* stride
+                let r = Int(off[stride - 1])
+                OneHotConvolution.tripleKernel(table: tg, terms: terms, packed: UnsafeRawPointer(off), positions: P,
+                                               twoGroups: two, maxima: maxima + (r &* Cp &+ g &* 8),
+                                               argmax: needArgmax ? argmax + (r &* Cp &+ g &* 8) : nil)
             }
+            g += 2
         }
     }
 
     /// One sequence through one pair of channel groups (`twoGroups`) or a lone last group: the
-    /// trinucleotide kernel that fits. `table`: the pair's part; `bias`, `maxima`, `argmax`: its
-    /// first channel. Needs `P >= tripleBlock`.
+    /// trinucleotide kernel that fits. `table`: the pair's part (bias folded into term 0);
+    /// `maxima`, `argmax`: its first channel. Needs `P >= tripleBlock`.
     @inlinable @inline(__always)
-    static func tripleKernel(table tg: UnsafeRawPointer, bias b: UnsafeRawPointer, terms: Int,
+    static func tripleKernel(table tg: UnsafeRawPointer, terms: Int,
                              packed: UnsafeRawPointer, positions P: Int, twoGroups: Bool,
                              maxima: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>?) {
         if twoGroups {
             if let argmax {
-                maxPoolTriplePair(table: tg, bias: b, terms: terms, packed: packed, positions: P, maxima: maxima, argmax: argmax)
+                maxPoolTriplePair(table: tg, terms: terms, packed: packed, positions: P, maxima: maxima, argmax: argmax)
             } else {
-                maxPoolTriplePairMaxOnly(table: tg, bias: b, terms: terms, packed: packed, positions: P, maxima: maxima)
+                maxPoolTriplePairMaxOnly(table: tg, terms: terms, packed: packed, positions: P, maxima: maxima)
             }
         } else if argmax == nil && terms == 8 && P >= 12 {
-            maxPoolTripleGroupMaxOnly(table: tg, bias: b, packed: packed, positions: P, maxima: maxima)
+            maxPoolTripleGroupMaxOnly(table: tg, packed: packed, positions: P, maxima: maxima)
         } else {
-            maxPoolTripleGroup(table: tg, bias: b, terms: terms, packed: packed, positions: P, maxima: maxima, argmax: argmax)
+            maxPoolTripleGroup(table: tg, terms: terms, packed: packed, positions: P, maxima: maxima, argmax: argmax)
         }
     }
 
@@ -348,15 +356,17 @@ public struct OneHotConvolution: Sendable {
     /// Twice the positions of `maxPoolTripleGroup`'s pass for the same loads of offsets; it took
     /// half as long per group. Needs `P >= 12`.
     @inlinable @inline(__always)
-    static func maxPoolTripleGroupMaxOnly(table tg: UnsafeRawPointer, bias b: UnsafeRawPointer,
+    static func maxPoolTripleGroupMaxOnly(table tg: UnsafeRawPointer,
                                           packed: UnsafeRawPointer, positions P: Int, maxima: UnsafeMutablePointer<Float>) {
         typealias V = SIMD8<Float>
-        let b0 = b.loadUnaligned(as: V.self)
         var m = V(repeating: -.infinity)
         var p = 0
         while true {
             if p &+ 12 > P { p = P &- 12 }
-            var a = (b0, b0, b0, b0, b0, b0, b0, b0, b0, b0, b0, b0)
+            // Term 0 (which holds the bias) sets the sums, the others add to them.
+            let w0 = baseWindow(packed, at: p), w1 = baseWindow(packed, at: p &+ 12)
+            @inline(__always) func load(_ k: Int) -> V { (tg + tripleRow(w0, k)).loadUnaligned(as: V.self) }
+            var a = (load(0), load(1), load(2), load(3), load(4), load(5), load(6), load(7), load(8), load(9), load(10), load(11))
             @inline(__always) func term(_ row: UnsafeRawPointer, _ w: UInt64) {
                 a.0 += (row + tripleRow(w, 0)).loadUnaligned(as: V.self)
                 a.1 += (row + tripleRow(w, 1)).loadUnaligned(as: V.self)
@@ -372,8 +382,7 @@ public struct OneHotConvolution: Sendable {
                 a.11 += (row + tripleRow(w, 11)).loadUnaligned(as: V.self)
             }
             // Term j's positions start 3j bases after p; a window holds bases p ... p+28.
-            let t: Int = 64 &* 64, w0 = baseWindow(packed, at: p), w1 = baseWindow(packed, at: p &+ 12)
-            term(tg, w0)
+            let t: Int = 64 &* 64
             term(tg + t, w0 &>> 6)
             term(tg + 2 &* t, w0 &>> 12)
             term(tg + 3 &* t, w0 &>> 18)
@@ -393,15 +402,14 @@ public struct OneHotConvolution: Sendable {
     /// pass, 12 accumulators; each offset addresses one 64-byte row that feeds both groups.
     /// Needs `P >= 6`.
     @inlinable @inline(__always)
-    static func maxPoolTriplePairMaxOnly(table tg: UnsafeRawPointer, bias b: UnsafeRawPointer, terms: Int,
+    static func maxPoolTriplePairMaxOnly(table tg: UnsafeRawPointer, terms: Int,
                                          packed: UnsafeRawPointer, positions P: Int,
                                          maxima: UnsafeMutablePointer<Float>) {
-        let b0 = b.loadUnaligned(as: SIMD8<Float>.self), b1 = b.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
         var m0 = SIMD8<Float>(repeating: -.infinity), m1 = m0
         var p = 0
         while true {
             if p &+ 6 > P { p = P &- 6 }
-            var acc = TriplePairSums<Six>(bias: b0, b1)
+            var acc = TriplePairSums<Six>()
             acc.addTerms(table: tg, packed: packed, at: p, terms: terms)
             // A tree of maxima: short dependency chains (all values are finite sums).
             m0 = vmax(m0, vmax(vmax(vmax(acc.a.0, acc.a.1), vmax(acc.a.2, acc.a.3)), vmax(acc.a.4, acc.a.5)))
@@ -418,17 +426,16 @@ public struct OneHotConvolution: Sendable {
     /// at `P - 4`; recomputed positions have identical values, which the strict comparison
     /// ignores, so the first maximum still wins (PyTorch's rule). Needs `P >= 4`.
     @inlinable @inline(__always)
-    static func maxPoolTriplePair(table tg: UnsafeRawPointer, bias b: UnsafeRawPointer, terms: Int,
+    static func maxPoolTriplePair(table tg: UnsafeRawPointer, terms: Int,
                                   packed: UnsafeRawPointer, positions P: Int,
                                   maxima: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>) {
-        let b0 = b.loadUnaligned(as: SIMD8<Float>.self), b1 = b.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
         var m0 = SIMD8<Float>(repeating: -.infinity), m1 = m0
         var i0 = SIMD8<Int32>(repeating: 0), i1 = i0
         let one = SIMD8<Int32>(repeating: 1)
         var p = 0
         while true {
             if p &+ 4 > P { p = P &- 4 }
-            var acc = TriplePairSums<Four>(bias: b0, b1)
+            var acc = TriplePairSums<Four>()
             acc.addTerms(table: tg, packed: packed, at: p, terms: terms)
             let p0 = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: p))
             var k = acc.a.0 .> m0; i0.replace(with: p0, where: k); m0.replace(with: acc.a.0, where: k)
@@ -456,18 +463,20 @@ public struct OneHotConvolution: Sendable {
     /// pass starts at `P - 8` (see `maxPoolTriplePair` for why that keeps the first maximum). With
     /// `argmax` nil only the maximum is tracked. Needs `P >= 8`.
     @inlinable @inline(__always)
-    static func maxPoolTripleGroup(table tg: UnsafeRawPointer, bias b: UnsafeRawPointer, terms: Int,
+    static func maxPoolTripleGroup(table tg: UnsafeRawPointer, terms: Int,
                                    packed: UnsafeRawPointer, positions P: Int,
                                    maxima: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>?) {
-        let b0 = b.loadUnaligned(as: SIMD8<Float>.self)
         var m = SIMD8<Float>(repeating: -.infinity)
         var idx = SIMD8<Int32>(repeating: 0)
         var p = 0
         while true {
             if p &+ 8 > P { p = P &- 8 }
-            var a0 = b0, a1 = b0, a2 = b0, a3 = b0, a4 = b0, a5 = b0, a6 = b0, a7 = b0
-            var row = tg
-            for j in 0..<terms {
+            // Term 0 (which holds the bias) sets the sums, the others add to them.
+            let w0 = baseWindow(packed, at: p)
+            @inline(__always) func load(_ k: Int) -> SIMD8<Float> { (tg + tripleRow(w0, k)).loadUnaligned(as: SIMD8<Float>.self) }
+            var a0 = load(0), a1 = load(1), a2 = load(2), a3 = load(3), a4 = load(4), a5 = load(5), a6 = load(6), a7 = load(7)
+            var row = tg + 64 &* 64
+            for j in 1..<terms {
                 let w = baseWindow(packed, at: p &+ 3 &* j)
                 a0 += (row + tripleRow(w, 0)).loadUnaligned(as: SIMD8<Float>.self)
                 a1 += (row + tripleRow(w, 1)).loadUnaligned(as: SIMD8<Float>.self)
@@ -832,10 +841,29 @@ struct TriplePairSums<Width: TriplePassWidth> {
     @usableFromInline var a: (V, V, V, V, V, V)
     @usableFromInline var c: (V, V, V, V, V, V)
 
+    /// Sums to be set by term 0 (`set`); the zeros are never read.
     @inlinable @inline(__always)
-    init(bias b0: V, _ b1: V) {
-        a = (b0, b0, b0, b0, b0, b0)
-        c = (b1, b1, b1, b1, b1, b1)
+    init() {
+        let z = V(repeating: 0)
+        a = (z, z, z, z, z, z)
+        c = (z, z, z, z, z, z)
+    }
+
+    /// Sets the sums to term 0's rows (which hold the bias): `row` is term 0's part of the
+    /// pair's table, `w` the packed bases from this pass's first position.
+    @inlinable @inline(__always)
+    mutating func set(row: UnsafeRawPointer, _ w: UInt64) {
+        let r0 = row + OneHotConvolution.tripleRow(w, 0), r1 = row + OneHotConvolution.tripleRow(w, 1)
+        let r2 = row + OneHotConvolution.tripleRow(w, 2), r3 = row + OneHotConvolution.tripleRow(w, 3)
+        a.0 = r0.loadUnaligned(as: V.self); c.0 = r0.loadUnaligned(fromByteOffset: 32, as: V.self)
+        a.1 = r1.loadUnaligned(as: V.self); c.1 = r1.loadUnaligned(fromByteOffset: 32, as: V.self)
+        a.2 = r2.loadUnaligned(as: V.self); c.2 = r2.loadUnaligned(fromByteOffset: 32, as: V.self)
+        a.3 = r3.loadUnaligned(as: V.self); c.3 = r3.loadUnaligned(fromByteOffset: 32, as: V.self)
+        if Width.positions == 6 {
+            let r4 = row + OneHotConvolution.tripleRow(w, 4), r5 = row + OneHotConvolution.tripleRow(w, 5)
+            a.4 = r4.loadUnaligned(as: V.self); c.4 = r4.loadUnaligned(fromByteOffset: 32, as: V.self)
+            a.5 = r5.loadUnaligned(as: V.self); c.5 = r5.loadUnaligned(fromByteOffset: 32, as: V.self)
+        }
     }
 
     /// Adds one term: `row` is the term's part of the pair's table, `w` the packed bases from
@@ -866,7 +894,7 @@ struct TriplePairSums<Width: TriplePassWidth> {
         if terms == 8 {
             // Bases p ... p+28 are in one window; term j starts 3j bases (6j bits) further.
             let w = OneHotConvolution.baseWindow(packed, at: p)
-            add(row: t, w)
+            set(row: t, w)
             add(row: t + term, w &>> 6)
             add(row: t + 2 &* term, w &>> 12)
             add(row: t + 3 &* term, w &>> 18)
@@ -875,8 +903,9 @@ struct TriplePairSums<Width: TriplePassWidth> {
             add(row: t + 6 &* term, w &>> 36)
             add(row: t + 7 &* term, w &>> 42)
         } else {
-            var row = t
-            for j in 0..<terms {
+            set(row: t, OneHotConvolution.baseWindow(packed, at: p))
+            var row = t + term
+            for j in 1..<terms {
                 add(row: row, OneHotConvolution.baseWindow(packed, at: p &+ 3 &* j))
                 row += term
             }
