@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 /// Deterministic work splitting: `count` items cut into `parts` contiguous chunks whose
 /// boundaries depend only on the counts, so results (and their reduction order) are the same on
@@ -18,6 +19,31 @@ public enum Parallel {
             DispatchQueue.concurrentPerform(iterations: ranges.count) { i in body(i, ranges[i]) }
         }
     }
+
+    /// Runs `body(worker, range)` over `count` items cut into blocks of `blockSize`, `workers`
+    /// threads claiming the next block as they finish one. Which worker runs which block depends
+    /// on timing, so use it only where each item's result does not (inference: no reductions);
+    /// `worker` (0..<workers) picks per-thread scratch. Why: with fixed halves, a core slowed by
+    /// another tenant made the other wait at the end of every batch; here it just takes fewer blocks.
+    public static func forEachBlock(count: Int, blockSize: Int, workers: Int, _ body: (Int, Range<Int>) -> Void) {
+        let size = max(1, blockSize), blocks = (count + size - 1) / size
+        let w = max(1, min(workers, blocks))
+        if w <= 1 {
+            var start = 0
+            while start < count { body(0, start..<min(count, start + size)); start += size }
+            return
+        }
+        let next = BlockCounter()
+        DispatchQueue.concurrentPerform(iterations: w) { worker in
+            while true {
+                let b = next.value.add(1, ordering: .relaxed).oldValue
+                if b >= blocks { break }
+                body(worker, (b * size)..<min(count, (b + 1) * size))
+            }
+        }
+    }
+
+    final class BlockCounter: @unchecked Sendable { let value = Atomic<Int>(0) }
 
     /// Cores available to this process.
     public static var availableCores: Int { max(1, sysconfCores()) }

@@ -20,12 +20,23 @@ final class Stage1GoldenTests: XCTestCase {
         XCTAssertEqual(seqs.count, 64)
         XCTAssertGreaterThan(seqs.codes.filter { $0 == BaseCode.n }.count, 0, "golden set should exercise N")
         XCTAssertGreaterThan(seqs.codes.filter { $0 == BaseCode.zero }.count, 0, "golden set should exercise zero columns")
+        let oneThread = (model.logits(seqs, threads: 1), model.pooledFeatures(seqs, threads: 1))
         for threads in [1, 2, 3] {
             let logits = model.logits(seqs, threads: threads)
             assertClose(logits, (doc["logits"] as! [Any]).flatMap { floats($0) }, "logits (\(threads) threads)")
             let pooled = model.pooledFeatures(seqs, threads: threads)
             assertClose(pooled, (doc["pooled"] as! [Any]).flatMap { floats($0) }, "pooled (\(threads) threads)")
+            // Blocks go to whichever thread is free; every sequence's outputs must not depend on it.
+            XCTAssertEqual(logits, oneThread.0, "\(threads) threads")
+            XCTAssertEqual(pooled, oneThread.1, "\(threads) threads")
         }
+        let bases: [Character] = Array("ACGT")
+        func sequence(_ i: Int) -> String {
+            String((0..<101).map { (k: Int) -> Character in bases[(i * 7 + k * k * 3 + k / 5) % 4] })
+        }
+        let many = encode((0..<700).map(sequence))
+        XCTAssertEqual(model.logits(many, threads: 2), model.logits(many, threads: 1))
+        XCTAssertEqual(model.logits(many, threads: 3), model.logits(many, threads: 1))
     }
 
     func testThreeAdamStepsMatchPyTorch() throws {

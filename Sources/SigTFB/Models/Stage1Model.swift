@@ -148,6 +148,10 @@ public final class Stage1Model: @unchecked Sendable {
         forwardAll(sequences, indices: indices, threads: threads, wantPooled: true).pooled
     }
 
+    /// Sequences per block of parallel inference: small enough for 8 blocks in a 1024-sequence
+    /// batch, large enough that reloading the convolution table per block costs about 1%.
+    static let inferenceBlock = 128
+
     func forwardAll(_ sequences: EncodedSequences, indices: [Int]?, threads: Int, wantPooled: Bool) -> (logits: [Float], pooled: [Float]) {
         precondition(sequences.length == architecture.sequenceLength,
                      "sequences have length \(sequences.length), the model expects \(architecture.sequenceLength)")
@@ -175,17 +179,16 @@ public final class Stage1Model: @unchecked Sendable {
             logits.withUnsafeMutableBufferPointer { lg in
                 pooled.withUnsafeMutableBufferPointer { pl in
                     let lgp = lg.baseAddress!, plp = wantPooled ? pl.baseAddress : nil
-                    Parallel.forEachChunk(count: n, parts: threads) { part, range in
-                        let ws = workspaces[part]
-                        var start = range.lowerBound
-                        while start < range.upperBound {
-                            let end = min(range.upperBound, start + ws.capacity)
-                            ws.forward(model: self, codes: codes.baseAddress!, length: sequences.length, rows: rows[start..<end],
-                                       needArgmax: false)
-                            (lgp + start * N).update(from: ws.logits.pointer, count: (end - start) * N)
-                            if let plp { (plp + start * C).update(from: ws.pooled.pointer, count: (end - start) * C) }
-                            start = end
-                        }
+                    // Blocks of a fixed 128 sequences, claimed by whichever thread is free: a core
+                    // slowed by another tenant does fewer. A sequence's outputs depend only on its
+                    // block (sgemm's summation can depend on the row count), never on the thread or the
+                    // thread count, so every thread count gives the same bits.
+                    Parallel.forEachBlock(count: n, blockSize: Stage1Model.inferenceBlock, workers: wanted) { worker, range in
+                        let ws = workspaces[worker]
+                        ws.forward(model: self, codes: codes.baseAddress!, length: sequences.length, rows: rows[range],
+                                   needArgmax: false)
+                        (lgp + range.lowerBound * N).update(from: ws.logits.pointer, count: range.count * N)
+                        if let plp { (plp + range.lowerBound * C).update(from: ws.pooled.pointer, count: range.count * C) }
                     }
                 }
             }
