@@ -198,6 +198,14 @@ final class TunerTests: XCTestCase {
         XCTAssertFalse(UTF8JSON.isUTF8(Data([0xED, 0xA0, 0x80])))      // an encoded surrogate
         XCTAssertFalse(UTF8JSON.isUTF8(Data([0xC0, 0xAF])))            // an overlong '/'
         XCTAssertTrue(UTF8JSON.isUTF8(Data("é∑😀".utf8)))
+        // A raw control character in a key (valid UTF-8, invalid JSON): Swift 6.0.3's JSONDecoder trapped on it.
+        XCTAssertThrowsError(try UTF8JSON.decode([String: Int].self, from: Data("{\"a\u{01}\": 1}".utf8))) {
+            guard case DecodingError.dataCorrupted(let ctx) = $0 else { return XCTFail("\($0)") }
+            XCTAssertTrue(ctx.codingPath.isEmpty)
+        }
+        XCTAssertThrowsError(try Tuner.restore(stateJSON: Data("{\"form\u{01}at\": 1}".utf8))) {
+            XCTAssertTrue("\($0)".contains("not valid JSON"), "\($0)")
+        }
         try check(good.replacingOccurrences(of: "\"sigtfb-tuner\"", with: "\"other\""), "field 'format'")
         try check(good.replacingOccurrences(of: "\"status\" : \"completed\"", with: "\"status\" : \"done\""), "trials[0].status")
         try check(good.replacingOccurrences(of: "\"value\" : 2", with: "\"value\" : null"), "trials[0].value")
