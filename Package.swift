@@ -29,9 +29,11 @@ let package = Package(
         .systemLibrary(
             name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
+        // A header-only shim (no library): the compiler's prefetch builtin for the kernels.
+        .systemLibrary(name: "CPrefetch", path: "Sources/CPrefetch"),
         .target(name: "Genomics", dependencies: ["CZlib"]),
         .target(name: "Motifs", dependencies: ["Genomics"]),
-        .target(name: "NeuralNet", dependencies: ["COpenBLAS"]),
+        .target(name: "NeuralNet", dependencies: ["COpenBLAS", "CPrefetch"]),
         .target(name: "Storage", dependencies: ["CHDF5", "Genomics"]),
         .target(name: "Tuning", dependencies: ["COpenBLAS"]),
         .target(name: "SigTFB", dependencies: ["Genomics", "Motifs", "NeuralNet", "Storage", "Tuning"]),

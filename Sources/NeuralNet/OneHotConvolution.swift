@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// A width-K convolution over categorical (one-hot) input followed by ReLU and a global max-pool,
 /// computed by table lookups instead of multiplications.
 ///
@@ -58,13 +60,51 @@ public struct OneHotConvolution: Sendable {
     /// Loads PyTorch-layout weights `[C, inputChannels, 1, K]` and bias `[C]`.
     public mutating func load(weight: [Float], bias b: [Float]) {
         precondition(weight.count == channels * inputChannels * width && b.count == channels)
-        let C = channels, Cp = paddedChannels, K = width, R = codeRows, I = inputChannels
-        table.withUnsafeMutableBufferPointer { tb in
-          weight.withUnsafeBufferPointer { wb in
+        weight.withUnsafeBufferPointer { w in
+            b.withUnsafeBufferPointer { bb in
+                withTableWriter { $0.load(groups: 0..<($0.paddedChannels / 8), weight: w.baseAddress!, bias: bb.baseAddress!) }
+            }
+        }
+    }
+
+    /// Calls `body` with a `TableWriter` on this convolution's tables (made uniquely owned first),
+    /// valid only inside `body`. Why: the trainer rebuilds each thread's channels right after
+    /// that thread's Adam update, so the rebuild is not a serial step between parallel ones.
+    public mutating func withTableWriter<R>(_ body: (TableWriter) throws -> R) rethrows -> R {
+        if !tripleTable.isEmpty && !isKnownUniquelyReferenced(&tripleTable) {
+            tripleTable = AlignedFloats(count: tripleTable.count)
+        }
+        let triple = tripleTable.isEmpty ? nil : tripleTable.pointer
+        let (C, I, K, R, Cp) = (channels, inputChannels, width, codeRows, paddedChannels)
+        return try table.withUnsafeMutableBufferPointer { t in
+            try bias.withUnsafeMutableBufferPointer { bs in
+                try pairTable.withUnsafeMutableBufferPointer { pt in
+                    try body(TableWriter(channels: C, inputChannels: I, width: K, codeRows: R, paddedChannels: Cp,
+                                         table: t.baseAddress!, bias: bs.baseAddress!,
+                                         pairTable: pt.isEmpty ? nil : pt.baseAddress!, tripleTable: triple))
+                }
+            }
+        }
+    }
+
+    /// Raw access to a convolution's lookup tables for rebuilding disjoint channel groups
+    /// concurrently (`OneHotConvolution.withTableWriter`).
+    public struct TableWriter: @unchecked Sendable {
+        public let channels: Int, inputChannels: Int, width: Int, codeRows: Int, paddedChannels: Int
+        let table: UnsafeMutablePointer<Float>, bias: UnsafeMutablePointer<Float>
+        let pairTable: UnsafeMutablePointer<Float>?, tripleTable: UnsafeMutablePointer<Float>?
+
+        /// Rebuilds 8-channel groups `groups` from PyTorch-layout `weight` `[C, inputChannels, 1, K]`
+        /// and `bias` `[C]` (the whole tensors). Concurrent calls must take disjoint groups, and
+        /// with a trinucleotide table whole pairs of groups (a pair shares cache lines).
+        public func load(groups: Range<Int>, weight w: UnsafePointer<Float>, bias b: UnsafePointer<Float>) {
+            let C = channels, Cp = paddedChannels, K = width, R = codeRows, I = inputChannels
+            let lanes = (groups.lowerBound &* 8)..<(groups.upperBound &* 8)
+            let live = lanes.lowerBound..<min(C, lanes.upperBound)
+            let t = table
             // Channel by channel: each input channel's K weights are contiguous in PyTorch's layout
             // and land one table row apart (a constant stride).
-            let t = tb.baseAddress!, w = wb.baseAddress!
-            for c in 0..<C {
+            for c in live {
                 for i in 0..<I {
                     let src = w + (c * I + i) * K
                     var dst = t + i * Cp + c
@@ -76,8 +116,7 @@ public struct OneHotConvolution: Sendable {
             let raw = UnsafeMutableRawPointer(t)
             for k in 0..<K {
                 let rows = k * R * Cp * 4
-                var c = 0
-                while c < Cp {
+                for c in stride(from: lanes.lowerBound, to: lanes.upperBound, by: 8) {
                     var sum = SIMD8<Float>(repeating: 0)
                     for i in 0..<I {
                         sum += 0.25 * raw.loadUnaligned(fromByteOffset: rows + (i * Cp + c) * 4, as: SIMD8<Float>.self)
@@ -85,68 +124,51 @@ public struct OneHotConvolution: Sendable {
                     raw.storeBytes(of: sum, toByteOffset: rows + (I * Cp + c) * 4, as: SIMD8<Float>.self)
                     raw.storeBytes(of: SIMD8<Float>(repeating: 0), toByteOffset: rows + ((I + 1) * Cp + c) * 4,
                                    as: SIMD8<Float>.self)
-                    c += 8
                 }
             }
-          }
-        }
-        for c in 0..<C { bias[c] = b[c] }
-        // With a trinucleotide table the pair table is not read (its size still sizes the
-        // dinucleotide gradient), so it is not filled.
-        if !pairTable.isEmpty && tripleTable.isEmpty {
-            table.withUnsafeBufferPointer { t in
-                pairTable.withUnsafeMutableBufferPointer { pt in
-                    for j in 0..<(K / 2) {
-                        for a in 0..<4 {
-                            for bb in 0..<4 {
-                                let dst = pt.baseAddress! + (j * 16 + a * 4 + bb) * Cp
-                                let ra = t.baseAddress! + (2 * j * R + a) * Cp, rb = t.baseAddress! + ((2 * j + 1) * R + bb) * Cp
-                                for c in 0..<Cp { dst[c] = ra[c] + rb[c] }
-                            }
+            for c in live { bias[c] = b[c] }
+            // With a trinucleotide table the pair table is not read (its size still sizes the
+            // dinucleotide gradient), so it is not filled.
+            if let pt = pairTable, tripleTable == nil {
+                for j in 0..<(K / 2) {
+                    for a in 0..<4 {
+                        for bb in 0..<4 {
+                            let dst = pt + (j * 16 + a * 4 + bb) * Cp
+                            let ra = t + (2 * j * R + a) * Cp, rb = t + ((2 * j + 1) * R + bb) * Cp
+                            for c in lanes { dst[c] = ra[c] + rb[c] }
                         }
                     }
                 }
             }
-        }
-        if !tripleTable.isEmpty {
+            guard let triple = tripleTable else { return }
             let T = K / 3
-            if !isKnownUniquelyReferenced(&tripleTable) { tripleTable = AlignedFloats(count: tripleTable.count) }
-            table.withUnsafeBufferPointer { t in
-                do {
-                    let tt = UnsafeMutableBufferPointer(start: tripleTable.pointer, count: tripleTable.count)
-                    let base = UnsafeRawPointer(t.baseAddress!)
-                    for g in 0..<(Cp / 8) {
-                        for j in 0..<T {
-                            // Group g is half g % 2 of pair g / 2; rows are 16 floats (64 bytes).
-                            // Offsets typed as Int: untyped, Swift 6.0.3 (Debian's arm64 toolchain, under qemu)
-                            // gave up type-checking this closure "in reasonable time".
-                            let dstOffset: Int = ((g / 2) * T + j) * 64 * 16 + (g % 2) * 8
-                            let dst = UnsafeMutableRawPointer(tt.baseAddress! + dstOffset)
-                            let kaOffset: Int = ((3 * j * R) * Cp + 8 * g) * 4, rowBytes: Int = R * Cp * 4
-                            let ka = base + kaOffset, kb = ka + rowBytes, kc = kb + rowBytes
-                            // The bias joins term 0 after the three weights, as the kernels used to add it.
-                            let foldedBias: SIMD8<Float>? = j == 0 ? biasVector(group: g) : nil
-                            for a in 0..<4 {
-                                let va = ka.loadUnaligned(fromByteOffset: a * Cp * 4, as: SIMD8<Float>.self)
-                                for b in 0..<4 {
-                                    let vab = va + kb.loadUnaligned(fromByteOffset: b * Cp * 4, as: SIMD8<Float>.self)
-                                    for c in 0..<4 {
-                                        let sum = vab + kc.loadUnaligned(fromByteOffset: c * Cp * 4, as: SIMD8<Float>.self)
-                                        dst.storeBytes(of: foldedBias.map { $0 + sum } ?? sum,
-                                                       toByteOffset: (a + b * 4 + c * 16) * 64, as: SIMD8<Float>.self)
-                                    }
-                                }
+            let base = UnsafeRawPointer(t)
+            for g in groups {
+                for j in 0..<T {
+                    // Group g is half g % 2 of pair g / 2; rows are 16 floats (64 bytes).
+                    // Offsets typed as Int: untyped, Swift 6.0.3 (Debian's arm64 toolchain, under qemu)
+                    // gave up type-checking this closure "in reasonable time".
+                    let dstOffset: Int = ((g / 2) * T + j) * 64 * 16 + (g % 2) * 8
+                    let dst = UnsafeMutableRawPointer(triple + dstOffset)
+                    let kaOffset: Int = ((3 * j * R) * Cp + 8 * g) * 4, rowBytes: Int = R * Cp * 4
+                    let ka = base + kaOffset, kb = ka + rowBytes, kc = kb + rowBytes
+                    // The bias joins term 0 after the three weights, as the kernels used to add it.
+                    let foldedBias: SIMD8<Float>? = j == 0
+                        ? UnsafeRawPointer(bias).loadUnaligned(fromByteOffset: g * 32, as: SIMD8<Float>.self) : nil
+                    for a in 0..<4 {
+                        let va = ka.loadUnaligned(fromByteOffset: a * Cp * 4, as: SIMD8<Float>.self)
+                        for b in 0..<4 {
+                            let vab = va + kb.loadUnaligned(fromByteOffset: b * Cp * 4, as: SIMD8<Float>.self)
+                            for c in 0..<4 {
+                                let sum = vab + kc.loadUnaligned(fromByteOffset: c * Cp * 4, as: SIMD8<Float>.self)
+                                dst.storeBytes(of: foldedBias.map { $0 + sum } ?? sum,
+                                               toByteOffset: (a + b * 4 + c * 16) * 64, as: SIMD8<Float>.self)
                             }
                         }
                     }
                 }
             }
         }
-    }
-
-    /// The biases of 8-channel group `g` (padding lanes are zeros).
-    func biasVector(group g: Int) -> SIMD8<Float> {
-        bias.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress!).loadUnaligned(fromByteOffset: g * 32, as: SIMD8<Float>.self) }
     }
 
     /// Fewest positions a plain sequence needs for the trinucleotide kernels (the lone-group
@@ -220,8 +242,8 @@ public struct OneHotConvolution: Sendable {
     static func isPlain(_ codes: UnsafePointer<UInt8>, length: Int) -> Bool {
         var j = 0, bits: UInt64 = 0
         let raw = UnsafeRawPointer(codes)
-        while j + 8 <= length { bits |= raw.loadUnaligned(fromByteOffset: j, as: UInt64.self); j += 8 }
-        while j < length { bits |= UInt64(codes[j]); j += 1 }
+        while j &+ 8 <= length { bits |= raw.loadUnaligned(fromByteOffset: j, as: UInt64.self); j &+= 8 }
+        while j < length { bits |= UInt64(codes[j]); j &+= 1 }
         return bits & 0xFCFC_FCFC_FCFC_FCFC == 0
     }
 
@@ -239,7 +261,19 @@ public struct OneHotConvolution: Sendable {
     @inlinable @inline(__always)
     static func packBases(_ codes: UnsafePointer<UInt8>, length L: Int, into packed: UnsafeMutablePointer<UInt8>) {
         let full = L / 4
-        for i in 0..<full {
+        // Eight bases (bytes 0...3) per 64-bit word: t's byte k becomes b[k] | b[k+1] << 2, then
+        // u's byte k b[k] | b[k+1] << 2 | b[k+2] << 4 | b[k+3] << 6, for k = 0 and 4.
+        let raw = UnsafeRawPointer(codes)
+        var i = 0
+        while i &+ 2 <= full {
+            let x = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 4 &* i, as: UInt64.self))
+            let t = x | x &>> 6
+            let u = t | t &>> 12
+            packed[i] = UInt8(truncatingIfNeeded: u)
+            packed[i &+ 1] = UInt8(truncatingIfNeeded: u &>> 32)
+            i &+= 2
+        }
+        if i < full {
             let c = codes + 4 &* i
             packed[i] = c[0] | c[1] &<< 2 | c[2] &<< 4 | c[3] &<< 6
         }
@@ -247,6 +281,15 @@ public struct OneHotConvolution: Sendable {
         for k in 0..<(L - 4 &* full) { last |= codes[4 &* full &+ k] &<< UInt8(2 &* k) }
         packed[full] = last
         for i in 1...8 { packed[full &+ i] = 0 }
+    }
+
+    /// Hints the cache to fetch the lines of `bytes` bytes from `p` (at most three: a row of up
+    /// to 129 bytes).
+    @inlinable @inline(__always)
+    static func prefetch(_ p: UnsafePointer<UInt8>, bytes: Int) {
+        sigtfb_prefetch(p)
+        if bytes > 64 { sigtfb_prefetch(p + 64) }
+        if bytes > 1 { sigtfb_prefetch(p + (bytes &- 1)) }
     }
 
     /// The 64 bits of packed bases starting at base q (bases q ... q+28 at least are valid).
@@ -299,6 +342,10 @@ public struct OneHotConvolution: Sendable {
         // (the last slot of each scratch row holds it).
         let stride = (L + 7) / 8 * 8
         var plainCount = 0
+        // Rows are sampled at random from the whole data set: ask for all of them first, so that
+        // their cache misses overlap (each row's first read waited for memory: most of this
+        // loop's time, measured).
+        for seq in rows { OneHotConvolution.prefetch(codes + seq &* L, bytes: L) }
         for (r, seq) in rows.enumerated() {
             let s = codes + seq * L
             if OneHotConvolution.isPlain(s, length: L) {
@@ -609,7 +656,9 @@ public struct OneHotConvolution: Sendable {
     /// Accumulates the gradient of one sequence into a table-shaped buffer
     /// (`[width][codeRows][paddedChannels]`) and a bias buffer: `gradMax[c]` is the gradient of
     /// the loss with respect to the pooled output of channel c (zero where ReLU was inactive).
-    /// With `gradPairTable` (channel-major dinucleotide form `[paddedChannels][width/2][16]`), plain
+    /// With `gradPairTable` (channel-major dinucleotide form `[paddedChannels][width/2][16]`, row
+    /// `a + 4b` for base a at offset 2j and b at 2j+1: the 4 bits of the two bases packed as
+    /// `packBases` does, so the batch kernel reads them from a window of packed bases), plain
     /// sequences accumulate into it instead — half the scattered adds; fold it with
     /// `foldPairGradient`.
     @inlinable
@@ -631,7 +680,7 @@ public struct OneHotConvolution: Sendable {
                     let s = codes + Int(argmax[c])
                     var row = gpt + c &* pairs &* 16
                     for j in 0..<pairs {
-                        row[Int(s[2 &* j]) &* 4 &+ Int(s[2 &* j &+ 1])] += gc
+                        row[Int(s[2 &* j]) &+ Int(s[2 &* j &+ 1]) &* 4] += gc
                         row += 16
                     }
                 }
@@ -652,7 +701,16 @@ public struct OneHotConvolution: Sendable {
     }
 
     /// Bytes of scratch `accumulateGradientBatch` needs for `count` sequences of `length`.
-    public static func gradientScratchCount(length: Int, count: Int) -> Int { count * length }
+    public static func gradientScratchCount(length: Int, count: Int) -> Int { count * gradientScratchStride(length: length) }
+
+    /// Bytes per sequence of `accumulateGradientBatch`'s scratch: its pair codes (one a
+    /// position), or its packed bases with the 8 zero bytes after them; the last byte flags a
+    /// plain sequence.
+    @inlinable static func gradientScratchStride(length L: Int) -> Int { max(L, (L / 4 + 17) / 8 * 8) }
+
+    /// Whether plain sequences' gradients are scattered from windows of packed bases (every
+    /// filter's pairs within one 64-bit window of 29 bases).
+    @inlinable var scattersFromWindows: Bool { width <= 28 }
 
     /// `accumulateGradient` for a batch laid out as `forwardBatch`'s (sequence r at
     /// `codes + rows[r] * length`, its arg-max at `argmax + r * paddedChannels`, its pooled-output
@@ -660,7 +718,9 @@ public struct OneHotConvolution: Sendable {
     /// sequences per block, so the block's part of the channel-major dinucleotide gradient
     /// (768 bytes a channel at width 24) stays in L1 while its scattered adds land; every
     /// gradient entry still receives its terms in sequence order (the same sums as one sequence
-    /// at a time). `scratch`: `gradientScratchCount` bytes.
+    /// at a time). A filter's pair rows come from one 64-bit window of the sequence's packed
+    /// bases (shift and mask), not from a load per pair: the scatter is bound by memory
+    /// operations. `scratch`: `gradientScratchCount` bytes.
     @inlinable
     public func accumulateGradientBatch(codes: UnsafePointer<UInt8>, length L: Int, rows: UnsafeBufferPointer<Int>,
                                         argmax: UnsafePointer<Int32>, gradMax: UnsafePointer<Float>,
@@ -675,18 +735,23 @@ public struct OneHotConvolution: Sendable {
             return
         }
         // Bias, and sequences with N or zero columns (per-base form), one sequence at a time;
-        // plain ones: pair codes 4a+b of every position into the scratch, listed by row.
+        // plain ones: packed bases (or pair codes a + 4b of every position) into the scratch.
+        let S = OneHotConvolution.gradientScratchStride(length: L), windows = scattersFromWindows
         var plainCount = 0
         for (r, seq) in rows.enumerated() {
             let s = codes + seq * L
+            let mine = scratch + r &* S
             if OneHotConvolution.isPlain(s, length: L) {
-                let pc = scratch + r * L
-                for q in 0..<(L - 1) { pc[q] = s[q] &<< 2 | s[q + 1] }
-                pc[L - 1] = 1  // the unused last slot marks a plain sequence
+                if windows {
+                    OneHotConvolution.packBases(s, length: L, into: mine)
+                } else {
+                    for q in 0..<(L - 1) { mine[q] = s[q] | s[q + 1] &<< 2 }
+                }
+                mine[S - 1] = 1
                 plainCount += 1
-                for c in 0..<C { gradBias[c] += gradMax[r * C + c] }
+                OneHotConvolution.addRow(gradMax + r &* C, into: gradBias, count: C)
             } else {
-                scratch[r * L + L - 1] = 0
+                mine[S - 1] = 0
                 accumulateGradient(codes: s, argmax: argmax + r * Cp, gradMax: gradMax + r * C,
                                    gradTable: gradTable, gradBias: gradBias, length: L)
             }
@@ -694,29 +759,36 @@ public struct OneHotConvolution: Sendable {
         if plainCount == 0 { return }
         let pairs = width / 2
         // Blocks of 16 channels (12 KiB of gradient at width 24): within a block, sequence by
-        // sequence, so each sequence's pooled gradients, arg-max and pair codes are read from
+        // sequence, so each sequence's pooled gradients, arg-max and bases are read from
         // contiguous memory once per block (channel by channel over the whole batch, each read was
         // a different cache line). Each entry still receives its terms in sequence order.
         var c0 = 0
         while c0 < C {
             let c1 = min(C, c0 &+ 16)
-            for r in 0..<rows.count where scratch[r &* L &+ L &- 1] != 0 {
-                let codesR = scratch + r &* L, gm = gradMax + r &* C, am = argmax + r &* Cp
+            for r in 0..<rows.count where scratch[r &* S &+ S &- 1] != 0 {
+                let mine = scratch + r &* S, gm = gradMax + r &* C, am = argmax + r &* Cp
                 for c in c0..<c1 {
                     let gc = gm[c]
                     if gc == 0 { continue }
-                    let pc = codesR + Int(am[c])
-                    var row = gradPairTable + c &* pairs &* 16
-                    if pairs == 12 {
-                        // Width 24: the twelve entries (one per pair, so never the same address)
-                        // read first and written after, so that no read waits behind a write
-                        // the processor cannot yet tell apart from it.
-                        OneHotConvolution.addTwelve(gc, row: row, codes: pc)
-                        continue
-                    }
-                    for j in 0..<pairs {
-                        row[Int(pc[2 &* j])] += gc
-                        row += 16
+                    let row = gradPairTable + c &* pairs &* 16
+                    if windows {
+                        let w = OneHotConvolution.baseWindow(UnsafeRawPointer(mine), at: Int(am[c]))
+                        if pairs == 12 {
+                            // Width 24, unrolled. Each add's address comes from the window by shift and
+                            // mask, so it is known early and the next add's read need not wait for
+                            // this one's write (all twelve reads before the writes, as the byte-code
+                            // version needed, only spilled registers here).
+                            for j in 0..<12 {
+                                row[16 &* j &+ Int(truncatingIfNeeded: (w &>> UInt64(truncatingIfNeeded: 4 &* j)) & 15)] += gc
+                            }
+                        } else {
+                            for j in 0..<pairs {
+                                row[16 &* j &+ Int(truncatingIfNeeded: (w &>> UInt64(truncatingIfNeeded: 4 &* j)) & 15)] += gc
+                            }
+                        }
+                    } else {
+                        let pc = mine + Int(am[c])
+                        for j in 0..<pairs { row[16 &* j &+ Int(pc[2 &* j])] += gc }
                     }
                 }
             }
@@ -724,19 +796,18 @@ public struct OneHotConvolution: Sendable {
         }
     }
 
-    /// `row[16 j + codes[2 j]] += g` for j in 0..<12: all loads, then all stores.
+    /// `dst[i] += src[i]` for i in 0..<count, eight lanes at a time (each lane's sum as the
+    /// scalar loop's; the compiler kept the scalar loop because the buffers might overlap).
     @inlinable @inline(__always)
-    static func addTwelve(_ g: Float, row: UnsafeMutablePointer<Float>, codes pc: UnsafePointer<UInt8>) {
-        let p0 = row + Int(pc[0]), p1 = row + (16 &+ Int(pc[2])), p2 = row + (32 &+ Int(pc[4]))
-        let p3 = row + (48 &+ Int(pc[6])), p4 = row + (64 &+ Int(pc[8])), p5 = row + (80 &+ Int(pc[10]))
-        let p6 = row + (96 &+ Int(pc[12])), p7 = row + (112 &+ Int(pc[14])), p8 = row + (128 &+ Int(pc[16]))
-        let p9 = row + (144 &+ Int(pc[18])), p10 = row + (160 &+ Int(pc[20])), p11 = row + (176 &+ Int(pc[22]))
-        let v0 = p0.pointee + g, v1 = p1.pointee + g, v2 = p2.pointee + g, v3 = p3.pointee + g
-        let v4 = p4.pointee + g, v5 = p5.pointee + g, v6 = p6.pointee + g, v7 = p7.pointee + g
-        let v8 = p8.pointee + g, v9 = p9.pointee + g, v10 = p10.pointee + g, v11 = p11.pointee + g
-        p0.pointee = v0; p1.pointee = v1; p2.pointee = v2; p3.pointee = v3
-        p4.pointee = v4; p5.pointee = v5; p6.pointee = v6; p7.pointee = v7
-        p8.pointee = v8; p9.pointee = v9; p10.pointee = v10; p11.pointee = v11
+    static func addRow(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, count: Int) {
+        let s = UnsafeRawPointer(src), d = UnsafeMutableRawPointer(dst)
+        var c = 0
+        while c &+ 8 <= count {
+            let v = d.loadUnaligned(fromByteOffset: c &* 4, as: SIMD8<Float>.self) + s.loadUnaligned(fromByteOffset: c &* 4, as: SIMD8<Float>.self)
+            d.storeBytes(of: v, toByteOffset: c &* 4, as: SIMD8<Float>.self)
+            c &+= 8
+        }
+        while c < count { dst[c] += src[c]; c &+= 1 }
     }
 
     /// Adds a dinucleotide-form gradient (channel-major, `[paddedChannels][width/2][16]`) into the
@@ -752,60 +823,86 @@ public struct OneHotConvolution: Sendable {
                 let second = gradTable + (2 * j + 1) * R * Cp + c
                 for a in 0..<4 {
                     for b in 0..<4 {
-                        first[a * Cp] += src[a * 4 + b]
-                        second[b * Cp] += src[a * 4 + b]
+                        first[a * Cp] += src[a + 4 * b]
+                        second[b * Cp] += src[a + 4 * b]
                     }
                 }
             }
         }
     }
 
-    /// `foldPairGradient` then `weightGradient` in one pass over each channel, with the same sums
-    /// in the same order (bit-identical), without writing the folded table: each folded entry is
-    /// accumulated in a register instead of through a chain of stores and reloads.
-    public func weightGradient(fromTable gradTable: UnsafePointer<Float>, pairGradient gradPairTable: UnsafePointer<Float>,
-                               into out: UnsafeMutablePointer<Float>) {
-        guard !pairTable.isEmpty else { return weightGradient(fromTable: gradTable, into: out) }
-        let C = channels, Cp = paddedChannels, K = width, R = codeRows, I = inputChannels
-        let pairs = K / 2, rowStride = R * Cp
-        for c in 0..<C {
-            var src = gradPairTable + c * pairs * 16
-            var first = gradTable + c            // offset 2j's rows, then offset 2j+1's
-            let o = out + c * I * K
-            for j in 0..<pairs {
-                let second = first + rowStride
-                let n0 = 0.25 * first[I * Cp], n1 = 0.25 * second[I * Cp]
-                for a in 0..<4 {
-                    var v = first[a * Cp]
-                    v += src[a * 4]; v += src[a * 4 + 1]; v += src[a * 4 + 2]; v += src[a * 4 + 3]
-                    o[a * K + 2 * j] = v + n0
+    /// The sizes the gradient conversions need, without the tables: threads convert gradients
+    /// through it while the tables are being rebuilt (`withTableWriter`).
+    public var layout: Layout {
+        Layout(channels: channels, inputChannels: inputChannels, width: width, codeRows: codeRows,
+               paddedChannels: paddedChannels, hasPairTable: !pairTable.isEmpty)
+    }
+
+    public struct Layout: Sendable {
+        public let channels: Int, inputChannels: Int, width: Int, codeRows: Int, paddedChannels: Int
+        public let hasPairTable: Bool
+
+        /// `foldPairGradient` then `weightGradient` in one pass over each channel, with the same sums
+        /// in the same order (bit-identical), without writing the folded table: each folded entry is
+        /// accumulated in a register instead of through a chain of stores and reloads.
+        /// `channels`: only these output channels (all when nil), so that threads can share the work.
+        public func weightGradient(fromTable gradTable: UnsafePointer<Float>, pairGradient gradPairTable: UnsafePointer<Float>,
+                                   into out: UnsafeMutablePointer<Float>, channels range: Range<Int>? = nil) {
+            guard hasPairTable else { return weightGradient(fromTable: gradTable, into: out, channels: range) }
+            let Cp = paddedChannels, K = width, R = codeRows, I = inputChannels
+            let pairs = K / 2, rowStride = R * Cp
+            for c in range ?? 0..<channels {
+                var src = gradPairTable + c * pairs * 16
+                var first = gradTable + c            // offset 2j's rows, then offset 2j+1's
+                let o = out + c * I * K
+                for j in 0..<pairs {
+                    let second = first + rowStride
+                    let n0 = 0.25 * first[I * Cp], n1 = 0.25 * second[I * Cp]
+                    for a in 0..<4 {
+                        var v = first[a * Cp]
+                        v += src[a]; v += src[a + 4]; v += src[a + 8]; v += src[a + 12]
+                        o[a * K + 2 * j] = v + n0
+                    }
+                    for b in 0..<4 {
+                        var v = second[b * Cp]
+                        v += src[4 * b]; v += src[4 * b + 1]; v += src[4 * b + 2]; v += src[4 * b + 3]
+                        o[b * K + 2 * j + 1] = v + n1
+                    }
+                    src += 16
+                    first += 2 * rowStride
                 }
-                for b in 0..<4 {
-                    var v = second[b * Cp]
-                    v += src[b]; v += src[4 + b]; v += src[8 + b]; v += src[12 + b]
-                    o[b * K + 2 * j + 1] = v + n1
-                }
-                src += 16
-                first += 2 * rowStride
             }
         }
+
+        /// Folds a table-shaped gradient into PyTorch layout `[C, inputChannels, 1, K]`: the 0.25
+        /// row spreads a quarter to every input channel; the zero row contributes nothing.
+        public func weightGradient(fromTable gradTable: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>,
+                                   channels range: Range<Int>? = nil) {
+            let Cp = paddedChannels, K = width, R = codeRows, I = inputChannels
+            for c in range ?? 0..<channels {
+                for i in 0..<I {
+                    for k in 0..<K {
+                        out[(c * I + i) * K + k] = gradTable[(k * R + i) * Cp + c] + 0.25 * gradTable[(k * R + I) * Cp + c]
+                    }
+                }
+            }
+        }
+    }
+
+    /// `Layout.weightGradient(fromTable:pairGradient:into:channels:)`.
+    public func weightGradient(fromTable gradTable: UnsafePointer<Float>, pairGradient gradPairTable: UnsafePointer<Float>,
+                               into out: UnsafeMutablePointer<Float>, channels range: Range<Int>? = nil) {
+        layout.weightGradient(fromTable: gradTable, pairGradient: gradPairTable, into: out, channels: range)
+    }
+
+    /// `Layout.weightGradient(fromTable:into:channels:)`.
+    public func weightGradient(fromTable gradTable: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>,
+                               channels range: Range<Int>? = nil) {
+        layout.weightGradient(fromTable: gradTable, into: out, channels: range)
     }
 
     /// Size of the dinucleotide gradient buffer (0 when there is no pair table).
     public var pairTableCount: Int { pairTable.count }
-
-    /// Folds a table-shaped gradient into PyTorch layout `[C, inputChannels, 1, K]`: the 0.25
-    /// row spreads a quarter to every input channel; the zero row contributes nothing.
-    public func weightGradient(fromTable gradTable: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
-        let C = channels, Cp = paddedChannels, K = width, R = codeRows, I = inputChannels
-        for c in 0..<C {
-            for i in 0..<I {
-                for k in 0..<K {
-                    out[(c * I + i) * K + k] = gradTable[(k * R + i) * Cp + c] + 0.25 * gradTable[(k * R + I) * Cp + c]
-                }
-            }
-        }
-    }
 
     public var tableCount: Int { width * codeRows * paddedChannels }
 }

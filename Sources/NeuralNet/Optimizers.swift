@@ -39,28 +39,52 @@ public struct Adam: Sendable {
     }
 
     public mutating func update(_ params: inout NamedParameters, gradients: NamedParameters) {
-        if m.isEmpty {
-            m = params.tensors.map { [Float](repeating: 0, count: $0.count) }
-            v = m
-        }
-        step += 1
-        let bc1 = 1 - powf(beta1, Float(step))
-        let bc2 = 1 - powf(beta2, Float(step))
-        let stepSize = learningRate / bc1
-        let bc2Sqrt = sqrtf(bc2)
+        let s = beginStep(counts: params.tensors.map(\.count))
         for j in params.tensors.indices {
             gradients.tensors[j].data.withUnsafeBufferPointer { g in
                 params.tensors[j].data.withUnsafeMutableBufferPointer { p in
                     m[j].withUnsafeMutableBufferPointer { mj in
                         v[j].withUnsafeMutableBufferPointer { vj in
-                            Adam.update(count: p.count, params: p.baseAddress!, gradients: g.baseAddress!,
-                                        m: mj.baseAddress!, v: vj.baseAddress!, beta1: beta1, beta2: beta2, eps: eps,
-                                        weightDecay: weightDecay, stepSize: stepSize, bc2Sqrt: bc2Sqrt)
+                            s.update(count: p.count, params: p.baseAddress!, gradients: g.baseAddress!,
+                                     m: mj.baseAddress!, v: vj.baseAddress!)
                         }
                     }
                 }
             }
         }
+    }
+
+    /// One step's constants: `update` applies them to any slice of any tensor (the result does
+    /// not depend on how tensors are sliced), so threads can update disjoint slices.
+    public struct Step: Sendable {
+        public let beta1: Float, beta2: Float, eps: Float, weightDecay: Float, stepSize: Float, bc2Sqrt: Float
+
+        /// Adam's update of `count` consecutive elements.
+        public func update(count: Int, params: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>,
+                           m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>) {
+            Adam.update(count: count, params: params, gradients: gradients, m: m, v: v, beta1: beta1, beta2: beta2,
+                        eps: eps, weightDecay: weightDecay, stepSize: stepSize, bc2Sqrt: bc2Sqrt)
+        }
+    }
+
+    /// Counts a step (creating zero moments for tensors of `counts` elements on the first) and
+    /// returns its constants.
+    public mutating func beginStep(counts: [Int]) -> Step {
+        if m.isEmpty {
+            m = counts.map { [Float](repeating: 0, count: $0) }
+            v = m
+        }
+        step += 1
+        let bc1 = 1 - powf(beta1, Float(step))
+        let bc2 = 1 - powf(beta2, Float(step))
+        return Step(beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay, stepSize: learningRate / bc1,
+                    bc2Sqrt: sqrtf(bc2))
+    }
+
+    /// Calls `body` with the first and second moments of every tensor (as `beginStep` made them),
+    /// valid only inside `body`.
+    public mutating func withMoments<R>(_ body: ([UnsafeMutableBufferPointer<Float>], [UnsafeMutableBufferPointer<Float>]) throws -> R) rethrows -> R {
+        try withMutableStorage(&m) { mp in try withMutableStorage(&v) { vp in try body(mp, vp) } }
     }
 
     /// The element-wise update, eight lanes at a time. Every lane does the scalar tail's operations

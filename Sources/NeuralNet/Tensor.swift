@@ -63,4 +63,33 @@ public struct NamedParameters: Sendable, Equatable {
 
     /// True when every value is finite.
     public var allFinite: Bool { tensors.allSatisfy { $0.data.allSatisfy { $0.isFinite } } }
+
+    /// Calls `body` with the storage of every tensor, in order, valid only inside `body` (for
+    /// threads that update disjoint slices).
+    public mutating func withDataPointers<R>(_ body: ([UnsafeMutableBufferPointer<Float>]) throws -> R) rethrows -> R {
+        var data = [[Float]](repeating: [], count: tensors.count)
+        for i in tensors.indices { swap(&data[i], &tensors[i].data) }
+        defer { for i in tensors.indices { swap(&data[i], &tensors[i].data) } }
+        return try withMutableStorage(&data, body)
+    }
+}
+
+/// Calls `body` with the storage of each array, in order, valid only inside `body`. Each array
+/// is moved out of `arrays` while its pointer is in use, so it is uniquely owned (no
+/// copy-on-write copy is made) and nothing else can reach it.
+public func withMutableStorage<R>(_ arrays: inout [[Float]],
+                                  _ body: ([UnsafeMutableBufferPointer<Float>]) throws -> R) rethrows -> R {
+    var pointers: [UnsafeMutableBufferPointer<Float>] = []
+    pointers.reserveCapacity(arrays.count)
+    func nest(_ i: Int) throws -> R {
+        if i == arrays.count { return try body(pointers) }
+        var a: [Float] = []
+        swap(&a, &arrays[i])
+        defer { swap(&a, &arrays[i]) }
+        return try a.withUnsafeMutableBufferPointer { p in
+            pointers.append(p)
+            return try nest(i + 1)
+        }
+    }
+    return try nest(0)
 }

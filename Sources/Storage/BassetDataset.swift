@@ -17,6 +17,20 @@ public struct LabelMatrix: Sendable, Equatable {
         precondition(row.count == columns)
         values.append(contentsOf: row)
     }
+    /// The rows at `rows`, concatenated (a training batch's targets).
+    public func gather(rows: [Int]) -> [UInt8] {
+        let n = columns
+        return [UInt8](unsafeUninitializedCapacity: rows.count * n) { out, count in
+            values.withUnsafeBufferPointer { v in
+                for (k, r) in rows.enumerated() {
+                    precondition(r >= 0 && r < v.count / n, "row \(r) out of range")
+                    (out.baseAddress! + k * n).initialize(from: v.baseAddress! + r * n, count: n)
+                }
+            }
+            count = rows.count * n
+        }
+    }
+
     public func subset<S: Sequence>(_ indices: S) -> LabelMatrix where S.Element == Int {
         var out = [UInt8]()
         for i in indices { out.append(contentsOf: values[(i * columns)..<((i + 1) * columns)]) }

@@ -69,7 +69,7 @@ final class InputFailureTests: XCTestCase {
             }
             let left = (FileManager.default.subpaths(atPath: dir + "/o") ?? []).filter { p in
                 var isDir: ObjCBool = false
-                FileManager.default.fileExists(atPath: dir + "/o/" + p, isDirectory: &isDir)
+                _ = FileManager.default.fileExists(atPath: dir + "/o/" + p, isDirectory: &isDir)
                 return !isDir.boolValue && !p.hasSuffix(".sigtfb.lock")
             }
             XCTAssertEqual(left, [], "\(what): written to the output directory")

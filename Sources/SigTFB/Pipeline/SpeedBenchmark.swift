@@ -1,6 +1,7 @@
 import Foundation
 import Genomics
 import NeuralNet
+import Storage
 
 /// Throughput of stage-1 training and inference on random one-hot data (L=101, N=4), the
 /// figures `make bench` prints and BENCHMARKS.md records.
@@ -70,7 +71,8 @@ public enum SpeedBenchmark {
     public static func run(threads: Int, seconds: Double = 2, heldSequences: Int = 1_000_000, calls: Int? = nil,
                            only: String? = nil, channels: [Int] = [16, 100], log: ((String) -> Void)? = nil) -> Report {
         let N = 4, L = 101
-        let (seqs, labels) = randomData(count: heldSequences, length: L, cellTypes: N)
+        let (seqs, labelValues) = randomData(count: heldSequences, length: L, cellTypes: N)
+        let labels = LabelMatrix(columns: N, values: labelValues)
         var train: [Row] = [], infer: [Row] = []
         for C in channels {
             for batch in [64, 256] where only == nil || only == "train" {
@@ -80,9 +82,7 @@ public enum SpeedBenchmark {
                 var rng = SeededRandom(seed: 2)
                 let steps = rate(seconds: seconds, calls: calls) {
                     let rows = (0..<batch).map { _ in rng.below(heldSequences) }
-                    var t = [UInt8](); t.reserveCapacity(batch * N)
-                    for r in rows { t.append(contentsOf: labels[(r * N)..<(r * N + N)]) }
-                    trainer.step(seqs, rows: rows, targets: t)
+                    trainer.step(seqs, rows: rows, targets: labels.gather(rows: rows))
                 }
                 train.append(Row(channels: C, batch: batch, seqPerS: steps * Double(batch)))
                 log?("train C=\(C) batch=\(batch): \(Int(steps * Double(batch))) seq/s")
@@ -110,9 +110,7 @@ public enum SpeedBenchmark {
         while done < epochSize {
             let b = min(256, epochSize - done)
             let rows = (0..<b).map { _ in rng.below(epochSize) }
-            var t = [UInt8](); t.reserveCapacity(b * N)
-            for r in rows { t.append(contentsOf: labels[(r * N)..<(r * N + N)]) }
-            trainer.step(seqs, rows: rows, targets: t)
+            trainer.step(seqs, rows: rows, targets: labels.gather(rows: rows))
             done += b
         }
         let epoch = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9

@@ -84,8 +84,7 @@ public enum Stage1Pipeline {
         for epoch in 1...max(1, hp.epochs) {
             let batches = balanced != nil ? balanced!.epoch() : shuffled!.epoch()
             for (s, b) in batches.enumerated() {
-                var targets = [UInt8](); targets.reserveCapacity(2 * b.rows.count * N)
-                for r in b.rows { for c in 0..<N { targets.append(dataset.trainOut[r, c]) } }
+                var targets = dataset.trainOut.gather(rows: b.rows)
                 let l: Double
                 if shuffleNegatives {
                     let batch = DinucleotideShuffle.batchWithShuffledCopies(dataset.trainIn, rows: b.rows, rng: &shuffleRNG)
@@ -94,7 +93,7 @@ public enum Stage1Pipeline {
                 } else {
                     l = trainer.step(dataset.trainIn, rows: b.rows, targets: targets, cellTypes: b.cellTypes)
                 }
-                if !l.isFinite || !model.parameters.allFinite { throw TrainingDiverged(epoch: epoch, step: s + 1) }
+                if !l.isFinite || !trainer.parametersFinite { throw TrainingDiverged(epoch: epoch, step: s + 1) }
                 try Interruption.check()
             }
             guard let v = validation else { continue }

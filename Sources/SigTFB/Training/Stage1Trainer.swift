@@ -27,16 +27,49 @@ public final class Stage1Trainer {
     /// Returns the batch loss before the update.
     @discardableResult
     public func step(_ sequences: EncodedSequences, rows: [Int], targets: [UInt8], cellTypes: [Int32]? = nil) -> Double {
-        let lossValue = computeGradients(sequences, rows: rows, targets: targets, cellTypes: cellTypes)
-        optimizer.update(&model.parameters, gradients: gradients)
+        let lossValue = forwardBackward(sequences, rows: rows, targets: targets, cellTypes: cellTypes)
+        finish(update: true)
         return lossValue
     }
 
     /// Forward + backward without updating: fills `gradients` and returns the loss.
     @discardableResult
     public func computeGradients(_ sequences: EncodedSequences, rows: [Int], targets: [UInt8], cellTypes: [Int32]?) -> Double {
+        let lossValue = forwardBackward(sequences, rows: rows, targets: targets, cellTypes: cellTypes)
+        finish(update: false)
+        return lossValue
+    }
+
+    /// Whether every parameter was finite after the last `step` (each thread checks the slice
+    /// it updated: a whole-model scan between steps was serial work on every step).
+    public private(set) var parametersFinite = true
+
+    /// True when `count` floats from `p` are all finite: x - x is 0 for finite x and NaN for
+    /// infinities and NaNs, summed eight lanes at a time.
+    static func allFinite(_ p: UnsafePointer<Float>, count: Int) -> Bool {
+        let raw = UnsafeRawPointer(p)
+        var probe = SIMD8<Float>(repeating: 0)
+        var i = 0
+        while i &+ 8 <= count {
+            let v = raw.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self)
+            probe += v - v
+            i &+= 8
+        }
+        var rest: Float = 0
+        while i < count { rest += p[i] - p[i]; i &+= 1 }
+        return probe == SIMD8(repeating: 0) && rest == 0
+    }
+
+    /// Parts of the last `forwardBackward` (workspaces holding gradients).
+    private var filledParts = 0
+    private var lossTerms: [Float] = []
+
+    /// The first parallel half of a step. Each thread runs its rows' forward pass, their loss
+    /// terms and ∂loss/∂logits (rows are independent), and their backward pass into its own
+    /// gradient buffers; only the loss total is summed here, in row order.
+    private func forwardBackward(_ sequences: EncodedSequences, rows: [Int], targets: [UInt8], cellTypes: [Int32]?) -> Double {
         let a = model.architecture
-        let B = rows.count, N = a.cellTypes, C = a.channels
+        let B = rows.count, N = a.cellTypes
         precondition(targets.count == B * N)
         precondition(loss != .oneLoss || cellTypes?.count == B, "the one-loss variant needs each row's cell type")
         model.refreshConvolution()
@@ -48,61 +81,124 @@ public final class Stage1Trainer {
         if logits.count < B * N {
             logits = [Float](repeating: 0, count: B * N)
             gradLogits = logits
+            lossTerms = logits
         }
+        filledParts = parts.count
         let L = sequences.length
-        let ws = workspaces
+        let ws = workspaces, lossKind = loss
         sequences.codes.withUnsafeBufferPointer { codes in
-            logits.withUnsafeMutableBufferPointer { lg in
-                let lgp = lg.baseAddress!
-                Parallel.forEachChunk(count: B, parts: threads) { part, range in
-                    let w = ws[part]
-                    w.forward(model: model, codes: codes.baseAddress!, length: L, rows: rows[range])
-                    (lgp + range.lowerBound * N).update(from: w.logits.pointer, count: range.count * N)
+          logits.withUnsafeMutableBufferPointer { lg in
+            gradLogits.withUnsafeMutableBufferPointer { gl in
+              lossTerms.withUnsafeMutableBufferPointer { lt in
+                targets.withUnsafeBufferPointer { t in
+                  (cellTypes ?? []).withUnsafeBufferPointer { ct in
+                    let lgp = lg.baseAddress!, glp = gl.baseAddress!, ltp = lt.baseAddress!, tp = t.baseAddress!
+                    let ctp = cellTypes == nil ? nil : ct.baseAddress
+                    Parallel.forEachChunk(count: B, parts: threads) { part, range in
+                        let w = ws[part], first = range.lowerBound * N
+                        w.forward(model: model, codes: codes.baseAddress!, length: L, rows: rows[range])
+                        (lgp + first).update(from: w.logits.pointer, count: range.count * N)
+                        lossKind.evaluateRows(logits: lgp + first, targets: tp + first, rows: range.count, columns: N,
+                                              batchRows: B, cellTypes: ctp.map { $0 + range.lowerBound },
+                                              grad: glp + first, terms: ltp + first)
+                        w.zeroGradients()
+                        w.backward(model: model, codes: codes.baseAddress!, length: L, rows: rows[range],
+                                   gradLogits: glp + first)
+                    }
+                  }
                 }
+              }
+            }
+          }
+        }
+        return lossTerms.withUnsafeBufferPointer { lt in
+            (cellTypes ?? []).withUnsafeBufferPointer { ct in
+                loss.total(terms: lt.baseAddress!, rows: B, columns: N, cellTypes: cellTypes == nil ? nil : ct.baseAddress)
             }
         }
-        let lossValue: Double = logits.withUnsafeBufferPointer { lg in
-            targets.withUnsafeBufferPointer { t in
-                gradLogits.withUnsafeMutableBufferPointer { g in
-                    if let cellTypes {
-                        return cellTypes.withUnsafeBufferPointer { ct in
-                            loss.evaluate(logits: lg.baseAddress!, targets: t.baseAddress!, rows: B, columns: N,
-                                          cellTypes: ct.baseAddress!, grad: g.baseAddress!)
+    }
+
+    /// The second parallel half: each thread takes a slice of the parameters — whole pairs of
+    /// 8-channel filter groups of the convolution and an even share of each dense tensor — and
+    /// reduces the per-thread gradient buffers there (in part order, so the sums do not depend
+    /// on timing), converts the convolution's gradient to PyTorch's layout, and with `update`
+    /// applies Adam to the slice and rebuilds the slice's lookup tables. Nothing is left serial
+    /// between steps but the loss total.
+    private func finish(update: Bool) {
+        let a = model.architecture
+        let C = a.channels, Cp = model.conv.paddedChannels, I = 4, K = a.convWidth
+        let groupPairs = (Cp / 8 + 1) / 2
+        let slices = Parallel.chunks(count: groupPairs, parts: threads)
+        let tableRows = model.conv.tableCount / Cp, pairFloats = model.conv.pairTableCount / Cp
+        // Per part: its dense-tensor shares (tensors 2...5), fixed before the threads start.
+        let denseShares: [[Range<Int>]] = (0..<slices.count).map { part in
+            (2...5).map { j in
+                let n = model.parameters.tensors[j].count
+                let r = Parallel.chunks(count: n, parts: slices.count)
+                return part < r.count ? r[part] : n..<n
+            }
+        }
+        // Gradient buffers as pointers: [part][buffer], part 0's receive the sums.
+        let buffers: [[UnsafeMutablePointer<Float>]] = workspaces.prefix(filledParts).map { $0.gradientBuffers.map(\.pointer) }
+        let adamStep: Adam.Step? = update ? optimizer.beginStep(counts: model.parameters.tensors.map(\.count)) : nil
+        let layout = model.conv.layout
+        var finite = [Bool](repeating: true, count: slices.count)
+        finite.withUnsafeMutableBufferPointer { finiteParts in
+        gradients.withDataPointers { grad in
+          optimizer.withMoments { m, v in
+            model.parameters.withDataPointers { params in
+              model.conv.withTableWriter { writer in
+                Parallel.forEachChunk(count: slices.count, parts: slices.count) { part, _ in
+                    /// sum[i] += each later part's buffer k at i, in part order.
+                    func reduce(_ k: Int, _ range: Range<Int>) {
+                        let d = buffers[0][k]
+                        for q in buffers.indices.dropFirst() {
+                            let s = buffers[q][k]
+                            for i in range { d[i] += s[i] }
                         }
                     }
-                    return loss.evaluate(logits: lg.baseAddress!, targets: t.baseAddress!, rows: B, columns: N,
-                                         cellTypes: nil, grad: g.baseAddress!)
+                    let groups = (slices[part].lowerBound * 2)..<min(Cp / 8, slices[part].upperBound * 2)
+                    let lanes = (groups.lowerBound * 8)..<(groups.upperBound * 8)
+                    let live = lanes.lowerBound..<min(C, lanes.upperBound)
+                    // The convolution: table-form (per-base) and dinucleotide gradients, bias.
+                    for row in 0..<tableRows { reduce(0, (row * Cp + lanes.lowerBound)..<(row * Cp + lanes.upperBound)) }
+                    reduce(6, (lanes.lowerBound * pairFloats)..<(lanes.upperBound * pairFloats))
+                    reduce(1, lanes)
+                    layout.weightGradient(fromTable: buffers[0][0], pairGradient: buffers[0][6],
+                                          into: grad[0].baseAddress!, channels: live)
+                    (grad[1].baseAddress! + live.lowerBound).update(from: buffers[0][1] + live.lowerBound, count: live.count)
+                    // The dense layers: an even share of each tensor.
+                    let shares = denseShares[part]
+                    for j in 2...5 {
+                        let r = shares[j - 2]
+                        reduce(j, r)
+                        (grad[j].baseAddress! + r.lowerBound).update(from: buffers[0][j] + r.lowerBound, count: r.count)
+                    }
+                    guard let s = adamStep else { return }
+                    var allFinite = true
+                    func adam(_ j: Int, _ r: Range<Int>) {
+                        guard !r.isEmpty else { return }
+                        let o = r.lowerBound
+                        let p = params[j].baseAddress! + o
+                        s.update(count: r.count, params: p, gradients: grad[j].baseAddress! + o,
+                                 m: m[j].baseAddress! + o, v: v[j].baseAddress! + o)
+                        if !Stage1Trainer.allFinite(p, count: r.count) { allFinite = false }
+                    }
+                    adam(0, (live.lowerBound * I * K)..<(live.upperBound * I * K))
+                    adam(1, live)
+                    for j in 2...5 { adam(j, shares[j - 2]) }
+                    finiteParts[part] = allFinite
+                    writer.load(groups: groups, weight: params[0].baseAddress!, bias: params[1].baseAddress!)
                 }
+              }
             }
+          }
         }
-        sequences.codes.withUnsafeBufferPointer { codes in
-            gradLogits.withUnsafeBufferPointer { g in
-                let gp = g.baseAddress!
-                Parallel.forEachChunk(count: B, parts: threads) { part, range in
-                    let w = ws[part]
-                    w.zeroGradients()
-                    w.backward(model: model, codes: codes.baseAddress!, length: L, rows: rows[range],
-                               gradLogits: gp + range.lowerBound * N)
-                }
-            }
         }
-        // Reduce per-thread buffers in part order (deterministic) into the first workspace's.
-        let sums = ws[0].gradientBuffers
-        for k in 1..<max(1, parts.count) {
-            for (dst, src) in zip(sums, ws[k].gradientBuffers) {
-                let d = dst.pointer, s = src.pointer
-                for i in 0..<dst.count { d[i] += s[i] }
-            }
+        if update {
+            model.convStale = false
+            parametersFinite = !finite.contains(false)
         }
-        gradients.tensors[0].data.withUnsafeMutableBufferPointer { out in
-            model.conv.weightGradient(fromTable: sums[0].pointer, pairGradient: sums[6].pointer, into: out.baseAddress!)
-        }
-        gradients.tensors[1].data = sums[1].array(C)
-        gradients.tensors[2].data = sums[2].array()
-        gradients.tensors[3].data = sums[3].array()
-        gradients.tensors[4].data = sums[4].array()
-        gradients.tensors[5].data = sums[5].array()
-        return lossValue
     }
 
     /// The gradients of the last `computeGradients`/`step`, PyTorch names and layout.

@@ -102,11 +102,9 @@ public enum Stage1Training {
             let batches = balanced != nil ? balanced!.epoch() : shuffled!.epoch()
             var lossSum = 0.0, seen = 0
             for (s, batch) in batches.enumerated() {
-                var targets = [UInt8]()
-                targets.reserveCapacity(batch.rows.count * N)
-                for r in batch.rows { for c in 0..<N { targets.append(labels[r, c]) } }
+                let targets = labels.gather(rows: batch.rows)
                 let l = trainer.step(dataset.trainIn, rows: batch.rows, targets: targets, cellTypes: batch.cellTypes)
-                if !l.isFinite || !model.parameters.allFinite { throw TrainingDiverged(epoch: epoch, step: s + 1) }
+                if !l.isFinite || !trainer.parametersFinite { throw TrainingDiverged(epoch: epoch, step: s + 1) }
                 lossSum += l * Double(batch.rows.count)
                 seen += batch.rows.count
             }

@@ -1,0 +1,64 @@
+import Genomics
+import NeuralNet
+import Storage
+import XCTest
+@testable import SigTFB
+
+/// `Stage1Trainer.step` runs the whole update on the worker threads (gradient reduction, Adam
+/// by slices, the lookup tables rebuilt by channel group). It must give exactly what the serial
+/// path gives: the gradients, then `Adam.update` on whole tensors, then a fresh table load.
+final class Stage1TrainerTests: XCTestCase {
+    func testParallelUpdateEqualsGradientsThenSerialAdam() {
+        var rng = SeededRandom(seed: 21)
+        // Widths 24 (trinucleotide kernels), 10 (dinucleotide), 7 (per-base); 37 filters = 5 groups.
+        for (C, K, threads) in [(37, 24, 1), (37, 24, 2), (37, 24, 3), (100, 24, 2), (13, 10, 2), (9, 7, 3)] {
+            let L = 60, N = 3, B = 40
+            var seqs = EncodedSequences(length: L)
+            for i in 0..<B {
+                var s = (0..<L).map { _ in UInt8(rng.below(4)) }
+                if i % 7 == 3 { s[rng.below(L)] = 4 }  // some with N (the per-base table)
+                seqs.append(codes: s)
+            }
+            let targets = (0..<(B * N)).map { _ in UInt8(rng.below(2)) }
+            let a = Stage1Architecture(channels: C, cellTypes: N, sequenceLength: L, convWidth: K)
+            let parallel = Stage1Model(architecture: a, convStd: 0.2, linearStd: 0.2, seed: 4)
+            let serial = Stage1Model(architecture: a, convStd: 0.2, linearStd: 0.2, seed: 4)
+            let adam = Adam(learningRate: 0.05, weightDecay: 1e-3)
+            let t1 = Stage1Trainer(model: parallel, optimizer: adam, loss: .basset, threads: threads)
+            let t2 = Stage1Trainer(model: serial, optimizer: adam, loss: .basset, threads: threads)
+            var reference = adam
+            for step in 0..<4 {
+                let rows = (0..<24).map { _ in rng.below(B) }
+                let t = rows.flatMap { r in targets[(r * N)..<(r * N + N)] }
+                let l1 = t1.step(seqs, rows: rows, targets: t)
+                let l2 = t2.computeGradients(seqs, rows: rows, targets: t, cellTypes: nil)
+                XCTAssertTrue(t1.lastGradients == t2.lastGradients, "gradients: C=\(C) K=\(K) threads=\(threads) step \(step)")
+                reference.update(&serial.parameters, gradients: t2.lastGradients)  // the table is rebuilt whole
+                XCTAssertEqual(l1, l2)
+                XCTAssertTrue(parallel.parameters == serial.parameters, "parameters: C=\(C) K=\(K) threads=\(threads) step \(step)")
+                XCTAssertTrue(t1.parametersFinite)
+                // The tables rebuilt piece by piece give the outputs of a whole rebuild.
+                XCTAssertTrue(parallel.logits(seqs, threads: 1) == serial.logits(seqs, threads: 1), "logits: C=\(C) K=\(K) threads=\(threads)")
+            }
+        }
+    }
+
+    func testANonFiniteParameterIsReported() {
+        let a = Stage1Architecture(channels: 8, cellTypes: 2, sequenceLength: 30)
+        let model = Stage1Model(architecture: a, convStd: 0.1, linearStd: 0.1, seed: 1)
+        var seqs = EncodedSequences(length: 30)
+        for i in 0..<4 { seqs.append(codes: (0..<30).map { UInt8(($0 + i) % 4) }) }
+        let trainer = Stage1Trainer(model: model, optimizer: Adam(learningRate: 1e-3), loss: .basset, threads: 2)
+        trainer.step(seqs, rows: [0, 1, 2, 3], targets: [0, 1, 1, 0, 0, 0, 1, 1])
+        XCTAssertTrue(trainer.parametersFinite)
+        model.parameters.tensors[4].data[5] = .infinity  // fc2.weight
+        trainer.step(seqs, rows: [0, 1, 2, 3], targets: [0, 1, 1, 0, 0, 0, 1, 1])
+        XCTAssertFalse(trainer.parametersFinite)
+    }
+
+    func testLabelRowsAreGathered() {
+        let labels = LabelMatrix(columns: 3, values: [0, 1, 0, 1, 1, 1, 0, 0, 1])
+        XCTAssertEqual(labels.gather(rows: [2, 0, 2]), [0, 0, 1, 0, 1, 0, 0, 0, 1])
+        XCTAssertEqual(labels.gather(rows: []), [])
+    }
+}
