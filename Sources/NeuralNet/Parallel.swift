@@ -20,30 +20,38 @@ public enum Parallel {
         }
     }
 
-    /// Runs `body(worker, range)` over `count` items cut into blocks of `blockSize`, `workers`
-    /// threads claiming the next block as they finish one. Which worker runs which block depends
-    /// on timing, so use it only where each item's result does not (inference: no reductions);
-    /// `worker` (0..<workers) picks per-thread scratch. Why: with fixed halves, a core slowed by
-    /// another tenant made the other wait at the end of every batch; here it just takes fewer blocks.
-    public static func forEachBlock(count: Int, blockSize: Int, workers: Int, _ body: (Int, Range<Int>) -> Void) {
-        let size = max(1, blockSize), blocks = (count + size - 1) / size
-        let w = max(1, min(workers, blocks))
+    final class BlockCounter: @unchecked Sendable { let value = Atomic<Int>(0) }
+
+    /// Runs `body(worker, range)` over `count` items in chunks claimed by `workers` threads,
+    /// each chunk `remaining / (2 workers)` items, between `minChunk` and `maxChunk` (guided
+    /// self-scheduling): large chunks while there is much left, small ones at the end, so the
+    /// threads finish within a small chunk of each other. Which worker runs which items depends
+    /// on timing: use it only where each item's result does not.
+    public static func forEachGuidedChunk(count: Int, maxChunk: Int, minChunk: Int, workers: Int,
+                                          _ body: (Int, Range<Int>) -> Void) {
+        let hi = max(1, maxChunk), lo = max(1, min(minChunk, hi))
+        func size(_ remaining: Int, _ w: Int) -> Int { min(remaining, max(lo, min(hi, remaining / (2 * w)))) }
+        let w = max(1, min(workers, (count + lo - 1) / lo))
         if w <= 1 {
             var start = 0
-            while start < count { body(0, start..<min(count, start + size)); start += size }
+            while start < count { let e = start + min(hi, count - start); body(0, start..<e); start = e }
             return
         }
         let next = BlockCounter()
         DispatchQueue.concurrentPerform(iterations: w) { worker in
-            while true {
-                let b = next.value.add(1, ordering: .relaxed).oldValue
-                if b >= blocks { break }
-                body(worker, (b * size)..<min(count, (b + 1) * size))
+            var claimed = next.value.load(ordering: .relaxed)
+            while claimed < count {
+                let end = claimed + size(count - claimed, w)
+                let (exchanged, original) = next.value.compareExchange(expected: claimed, desired: end, ordering: .relaxed)
+                if exchanged {
+                    body(worker, claimed..<end)
+                    claimed = next.value.load(ordering: .relaxed)
+                } else {
+                    claimed = original
+                }
             }
         }
     }
-
-    final class BlockCounter: @unchecked Sendable { let value = Atomic<Int>(0) }
 
     /// Cores available to this process.
     public static var availableCores: Int { max(1, sysconfCores()) }

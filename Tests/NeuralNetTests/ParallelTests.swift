@@ -1,7 +1,7 @@
 import XCTest
 @testable import NeuralNet
 
-/// Work splitting: fixed chunks (training) and dynamically claimed blocks (inference).
+/// Work splitting: fixed chunks (training) and dynamically claimed, shrinking chunks (inference).
 final class ParallelTests: XCTestCase {
     final class Tally: @unchecked Sendable {
         let lock = NSLock()
@@ -15,20 +15,34 @@ final class ParallelTests: XCTestCase {
         XCTAssertEqual(Parallel.chunks(count: 0, parts: 2), [0..<0])
     }
 
-    /// Every item in exactly one block, blocks of the given size, worker indices below `workers`.
-    func testBlocksCoverEveryItemOnce() {
-        for (count, block, workers) in [(1024, 128, 2), (1000, 96, 3), (5, 32, 4), (0, 8, 2), (77, 1, 1), (300, 500, 2)] {
+    /// Every item in exactly one chunk, chunks within their bounds and shrinking to the end,
+    /// worker indices below `workers`.
+    func testGuidedChunksCoverEveryItemOnce() {
+        for (count, hi, lo, workers) in [(1024, 128, 16, 2), (2048, 128, 16, 3), (1000, 96, 7, 3), (5, 32, 16, 4),
+                                         (0, 8, 2, 2), (77, 1, 1, 1), (300, 500, 16, 2), (40, 128, 16, 8)] {
             let tally = Tally()
             for _ in 0..<20 {
                 tally.hits = []
-                Parallel.forEachBlock(count: count, blockSize: block, workers: workers) { worker, range in
-                    XCTAssertTrue(range.count == block || range.upperBound == count, "\(range) of \(count)")
-                    XCTAssertEqual(range.lowerBound % block, 0)
+                Parallel.forEachGuidedChunk(count: count, maxChunk: hi, minChunk: lo, workers: workers) { worker, range in
+                    XCTAssertTrue(range.count <= hi && (range.count >= lo || range.upperBound == count),
+                                  "\(range) of \(count), chunks \(lo)...\(hi)")
                     XCTAssertTrue((0..<max(1, workers)).contains(worker))
                     tally.add(range)
                 }
-                XCTAssertEqual(tally.hits.sorted(), Array(0..<count), "count \(count) block \(block) workers \(workers)")
+                XCTAssertEqual(tally.hits.sorted(), Array(0..<count), "count \(count) workers \(workers)")
             }
         }
+        // Two workers: chunks (in item order) never grow, start at the maximum and end small.
+        var chunks: [Range<Int>] = []
+        let lock = NSLock()
+        Parallel.forEachGuidedChunk(count: 1024, maxChunk: 128, minChunk: 16, workers: 2) { _, r in lock.lock(); chunks.append(r); lock.unlock() }
+        let sizes = chunks.sorted { $0.lowerBound < $1.lowerBound }.map(\.count)
+        XCTAssertEqual(sizes.first, 128)
+        XCTAssertLessThanOrEqual(sizes.last ?? 0, 16)
+        XCTAssertEqual(sizes, sizes.sorted(by: >), "\(sizes)")
+        // One worker has nothing to balance: chunks of the maximum.
+        var single: [Int] = []
+        Parallel.forEachGuidedChunk(count: 1024, maxChunk: 128, minChunk: 16, workers: 1) { _, r in single.append(r.count) }
+        XCTAssertEqual(single, [Int](repeating: 128, count: 8))
     }
 }

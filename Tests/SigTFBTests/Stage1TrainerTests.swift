@@ -62,3 +62,40 @@ final class Stage1TrainerTests: XCTestCase {
         XCTAssertEqual(labels.gather(rows: []), [])
     }
 }
+
+/// Inference in rounds, the convolution in shrinking chunks on any thread, the dense layers per
+/// fixed block of 128: the same bits as running each 128-sequence block whole, for every thread
+/// count.
+final class Stage1InferenceTests: XCTestCase {
+    func testOutputsEqualBlockByBlockForEveryThreadCount() {
+        var rng = SeededRandom(seed: 31)
+        let L = 50, n = 2500  // two rounds (2048 + 452), a short last block
+        var seqs = EncodedSequences(length: L)
+        for i in 0..<n {
+            var s = (0..<L).map { _ in UInt8(rng.below(4)) }
+            if i % 11 == 5 { s[rng.below(L)] = 4 }
+            seqs.append(codes: s)
+        }
+        let model = Stage1Model(architecture: Stage1Architecture(channels: 21, cellTypes: 3, sequenceLength: L),
+                                convStd: 0.3, linearStd: 0.3, seed: 2)
+        model.refreshConvolution()
+        for indices in [nil, (0..<1500).map { _ in rng.below(n) }] {
+            let rows = indices ?? Array(0..<n)
+            // Reference: each block of 128 through one workspace, as one call.
+            var refLogits: [Float] = [], refPooled: [Float] = []
+            let ws = Stage1Workspace(architecture: model.architecture, conv: model.conv, rows: 256, training: false)
+            seqs.codes.withUnsafeBufferPointer { codes in
+                for b0 in stride(from: 0, to: rows.count, by: 128) {
+                    let b1 = min(rows.count, b0 + 128)
+                    ws.forward(model: model, codes: codes.baseAddress!, length: L, rows: rows[b0..<b1], needArgmax: false)
+                    refLogits += UnsafeBufferPointer(start: ws.logits.pointer, count: (b1 - b0) * 3)
+                    refPooled += UnsafeBufferPointer(start: ws.pooled.pointer, count: (b1 - b0) * 21)
+                }
+            }
+            for threads in [1, 2, 3] {
+                XCTAssertTrue(model.logits(seqs, indices: indices, threads: threads) == refLogits, "logits, \(threads) threads")
+                XCTAssertTrue(model.pooledFeatures(seqs, indices: indices, threads: threads) == refPooled, "pooled, \(threads) threads")
+            }
+        }
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Genomics
 import Storage
 import NeuralNet
@@ -148,9 +149,33 @@ public final class Stage1Model: @unchecked Sendable {
         forwardAll(sequences, indices: indices, threads: threads, wantPooled: true).pooled
     }
 
-    /// Sequences per block of parallel inference: small enough for 8 blocks in a 1024-sequence
-    /// batch, large enough that reloading the convolution table per block costs about 1%.
+    /// Sequences per block of the dense layers in inference. A sequence's outputs depend on its
+    /// block (sgemm's summation can depend on the row count) and on nothing else: not on the
+    /// thread or the thread count, so every thread count gives the same bits.
     static let inferenceBlock = 128
+
+    /// Sequences per round of inference: their convolution maxima are held (`superBlock ×
+    /// paddedChannels` floats) until their block's dense layers run.
+    static let superBlock = 16 * inferenceBlock
+
+    /// Per-call inference buffers: the maxima of a round and one completion counter per block.
+    final class InferenceScratch: @unchecked Sendable {
+        let maxima: ScratchBuffer<Float>
+        let done: UnsafeMutablePointer<Atomic<Int>>
+        let blocks = Stage1Model.superBlock / Stage1Model.inferenceBlock
+
+        init(paddedChannels: Int) {
+            maxima = ScratchBuffer(repeating: 0, count: Stage1Model.superBlock * paddedChannels)
+            done = .allocate(capacity: blocks)
+            for k in 0..<blocks { (done + k).initialize(to: Atomic(0)) }
+        }
+
+        deinit {
+            done.deinitialize(count: blocks)
+            done.deallocate()
+        }
+    }
+    private var scratchPool: [InferenceScratch] = []
 
     func forwardAll(_ sequences: EncodedSequences, indices: [Int]?, threads: Int, wantPooled: Bool) -> (logits: [Float], pooled: [Float]) {
         precondition(sequences.length == architecture.sequenceLength,
@@ -158,13 +183,14 @@ public final class Stage1Model: @unchecked Sendable {
         refreshConvolution()
         let rows = indices ?? Array(0..<sequences.count)
         let n = rows.count
-        let N = architecture.cellTypes, C = architecture.channels
+        let N = architecture.cellTypes, C = architecture.channels, Cp = conv.paddedChannels, L = sequences.length
         var logits = [Float](repeating: 0, count: n * N)
         var pooled = [Float](repeating: 0, count: wantPooled ? n * C : 0)
         let wanted = max(1, threads)
         poolLock.lock()
         var workspaces = Array(workspacePool.suffix(wanted))
         workspacePool.removeLast(workspaces.count)
+        let scratch = scratchPool.popLast() ?? InferenceScratch(paddedChannels: Cp)
         poolLock.unlock()
         while workspaces.count < wanted {
             workspaces.append(Stage1Workspace(architecture: architecture, conv: conv, rows: 256, training: false))
@@ -173,22 +199,48 @@ public final class Stage1Model: @unchecked Sendable {
             poolLock.lock()
             workspacePool.append(contentsOf: workspaces)
             if workspacePool.count > 2 * Parallel.availableCores { workspacePool.removeFirst(workspacePool.count - 2 * Parallel.availableCores) }
+            if scratchPool.count < Parallel.availableCores { scratchPool.append(scratch) }
             poolLock.unlock()
         }
+        let block = Stage1Model.inferenceBlock
         sequences.codes.withUnsafeBufferPointer { codes in
             logits.withUnsafeMutableBufferPointer { lg in
                 pooled.withUnsafeMutableBufferPointer { pl in
                     let lgp = lg.baseAddress!, plp = wantPooled ? pl.baseAddress : nil
-                    // Blocks of a fixed 128 sequences, claimed by whichever thread is free: a core
-                    // slowed by another tenant does fewer. A sequence's outputs depend only on its
-                    // block (sgemm's summation can depend on the row count), never on the thread or the
-                    // thread count, so every thread count gives the same bits.
-                    Parallel.forEachBlock(count: n, blockSize: Stage1Model.inferenceBlock, workers: wanted) { worker, range in
-                        let ws = workspaces[worker]
-                        ws.forward(model: self, codes: codes.baseAddress!, length: sequences.length, rows: rows[range],
-                                   needArgmax: false)
-                        (lgp + range.lowerBound * N).update(from: ws.logits.pointer, count: range.count * N)
-                        if let plp { (plp + range.lowerBound * C).update(from: ws.pooled.pointer, count: range.count * C) }
+                    let mx = scratch.maxima.pointer, done = scratch.done
+                    // Rounds of up to `superBlock` sequences. Within a round the convolution (all
+                    // but a few percent of the work, and exact per sequence however it is cut) goes
+                    // in chunks that shrink towards the end, claimed by whichever thread is free,
+                    // so the threads finish together (with fixed 128-sequence blocks one thread
+                    // often ran a whole last block alone: two 1-thread processes out-ran one
+                    // 2-thread process by a third). The dense layers run per fixed block of 128, by
+                    // the thread that completes the block's last convolution.
+                    var start = 0
+                    while start < n {
+                        let m = min(Stage1Model.superBlock, n - start)
+                        for k in 0..<((m + block - 1) / block) { done[k].store(0, ordering: .relaxed) }
+                        Parallel.forEachGuidedChunk(count: m, maxChunk: block, minChunk: 16, workers: wanted) { worker, chunk in
+                            let ws = workspaces[worker]
+                            rows[(start + chunk.lowerBound)..<(start + chunk.upperBound)].withUnsafeBufferPointer { rws in
+                                conv.forwardBatch(codes: codes.baseAddress!, length: L, rows: rws,
+                                                  maxima: mx + chunk.lowerBound * Cp, argmax: ws.argmax.pointer,
+                                                  scratch: ws.batchOffsets.pointer, rowOffsets: ws.rowOffsets.pointer,
+                                                  needArgmax: false)
+                            }
+                            var k = chunk.lowerBound / block
+                            while k * block < chunk.upperBound {
+                                let b0 = k * block, b1 = min(m, b0 + block)
+                                let mine = min(b1, chunk.upperBound) - max(b0, chunk.lowerBound)
+                                // Acquire-release: whoever completes the block sees every chunk's maxima.
+                                if done[k].add(mine, ordering: .acquiringAndReleasing).newValue == b1 - b0 {
+                                    ws.dense(model: self, maxima: mx + b0 * Cp, count: b1 - b0)
+                                    (lgp + (start + b0) * N).update(from: ws.logits.pointer, count: (b1 - b0) * N)
+                                    if let plp { (plp + (start + b0) * C).update(from: ws.pooled.pointer, count: (b1 - b0) * C) }
+                                }
+                                k += 1
+                            }
+                        }
+                        start += m
                     }
                 }
             }
@@ -255,14 +307,21 @@ final class Stage1Workspace {
                  needArgmax: Bool = true) {
         let b = rows.count
         precondition(b <= capacity)
-        let p = model.parameters.tensors
         let mx = maxima.pointer, am = argmax.pointer, ro = rowOffsets.pointer
         rows.withUnsafeBufferPointer { rws in
             model.conv.forwardBatch(codes: codes, length: L, rows: rws, maxima: mx, argmax: am,
                                     scratch: batchOffsets.pointer, rowOffsets: ro, needArgmax: needArgmax)
         }
+        dense(model: model, maxima: mx, count: b)
+    }
+
+    /// The layers after the convolution for `b` sequences whose pre-activation maxima are at
+    /// `maxima` (`paddedChannels` apart): pooled, hidden and logits of this workspace.
+    func dense(model: Stage1Model, maxima mx: UnsafePointer<Float>, count b: Int) {
+        precondition(b <= capacity)
+        let p = model.parameters.tensors
         let pl = pooled.pointer
-        for r in 0..<b { for c in 0..<C { pl[r * C + c] = max(0, mx[r * Cp + c]) } }
+        Stage1Workspace.relu(rows: b, channels: C, from: mx, stride: Cp, into: pl)
         p[2].data.withUnsafeBufferPointer { w in
             p[3].data.withUnsafeBufferPointer { bias in
                 Dense.forward(pl, rows: b, inputs: C, weight: w.baseAddress!, bias: bias.baseAddress!, outputs: H,
@@ -276,6 +335,24 @@ final class Stage1Workspace {
                 Dense.forward(h, rows: b, inputs: H, weight: w.baseAddress!, bias: bias.baseAddress!, outputs: N,
                               into: logits.pointer)
             }
+        }
+    }
+
+    /// `out[r * C + c] = max(0, maxima[r * stride + c])` (as `Swift.max(0, x)`: x > 0 ? x : 0),
+    /// eight channels at a time (the scalar loop compiled to one channel at a time).
+    static func relu(rows: Int, channels C: Int, from maxima: UnsafePointer<Float>, stride: Int,
+                     into out: UnsafeMutablePointer<Float>) {
+        typealias V = SIMD8<Float>
+        let zero = V(repeating: 0)
+        for r in 0..<rows {
+            let src = UnsafeRawPointer(maxima + r &* stride), dst = out + r &* C
+            var c = 0
+            while c &+ 8 <= C {
+                let v = src.loadUnaligned(fromByteOffset: c &* 4, as: V.self)
+                UnsafeMutableRawPointer(dst + c).storeBytes(of: zero.replacing(with: v, where: v .> zero), as: V.self)
+                c &+= 8
+            }
+            while c < C { dst[c] = max(0, maxima[r &* stride &+ c]); c &+= 1 }
         }
     }
 
