@@ -720,24 +720,26 @@ public struct OneHotConvolution: Sendable {
     /// gradient entry still receives its terms in sequence order (the same sums as one sequence
     /// at a time). A filter's pair rows come from one 64-bit window of the sequence's packed
     /// bases (shift and mask), not from a load per pair: the scatter is bound by memory
-    /// operations. `scratch`: `gradientScratchCount` bytes.
-    @inlinable
+    /// operations. `scratch`: `gradientScratchCount` bytes. Returns whether anything went into
+    /// `gradTable` (sequences with N or zero columns; all of them without a dinucleotide form):
+    /// when nothing did, a trainer need not clear or reduce it.
+    @inlinable @discardableResult
     public func accumulateGradientBatch(codes: UnsafePointer<UInt8>, length L: Int, rows: UnsafeBufferPointer<Int>,
                                         argmax: UnsafePointer<Int32>, gradMax: UnsafePointer<Float>,
                                         gradTable: UnsafeMutablePointer<Float>, gradPairTable: UnsafeMutablePointer<Float>,
-                                        gradBias: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<UInt8>) {
+                                        gradBias: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<UInt8>) -> Bool {
         let Cp = paddedChannels, C = channels
         guard !pairTable.isEmpty else {
             for (r, seq) in rows.enumerated() {
                 accumulateGradient(codes: codes + seq * L, argmax: argmax + r * Cp, gradMax: gradMax + r * C,
                                    gradTable: gradTable, gradBias: gradBias, length: L)
             }
-            return
+            return !rows.isEmpty
         }
         // Bias, and sequences with N or zero columns (per-base form), one sequence at a time;
         // plain ones: packed bases (or pair codes a + 4b of every position) into the scratch.
         let S = OneHotConvolution.gradientScratchStride(length: L), windows = scattersFromWindows
-        var plainCount = 0
+        var plainCount = 0, touched = false
         for (r, seq) in rows.enumerated() {
             let s = codes + seq * L
             let mine = scratch + r &* S
@@ -754,9 +756,10 @@ public struct OneHotConvolution: Sendable {
                 mine[S - 1] = 0
                 accumulateGradient(codes: s, argmax: argmax + r * Cp, gradMax: gradMax + r * C,
                                    gradTable: gradTable, gradBias: gradBias, length: L)
+                touched = true
             }
         }
-        if plainCount == 0 { return }
+        if plainCount == 0 { return touched }
         let pairs = width / 2
         // Blocks of 16 channels (12 KiB of gradient at width 24): within a block, sequence by
         // sequence, so each sequence's pooled gradients, arg-max and bases are read from
@@ -794,6 +797,7 @@ public struct OneHotConvolution: Sendable {
             }
             c0 = c1
         }
+        return touched
     }
 
     /// `dst[i] += src[i]` for i in 0..<count, eight lanes at a time (each lane's sum as the
@@ -846,8 +850,10 @@ public struct OneHotConvolution: Sendable {
         /// in the same order (bit-identical), without writing the folded table: each folded entry is
         /// accumulated in a register instead of through a chain of stores and reloads.
         /// `channels`: only these output channels (all when nil), so that threads can share the work.
+        /// `tableIsZero`: `gradTable` holds only zeros (it is not read; the sums are the same).
         public func weightGradient(fromTable gradTable: UnsafePointer<Float>, pairGradient gradPairTable: UnsafePointer<Float>,
-                                   into out: UnsafeMutablePointer<Float>, channels range: Range<Int>? = nil) {
+                                   into out: UnsafeMutablePointer<Float>, channels range: Range<Int>? = nil,
+                                   tableIsZero: Bool = false) {
             guard hasPairTable else { return weightGradient(fromTable: gradTable, into: out, channels: range) }
             let Cp = paddedChannels, K = width, R = codeRows, I = inputChannels
             let pairs = K / 2, rowStride = R * Cp
@@ -857,14 +863,14 @@ public struct OneHotConvolution: Sendable {
                 let o = out + c * I * K
                 for j in 0..<pairs {
                     let second = first + rowStride
-                    let n0 = 0.25 * first[I * Cp], n1 = 0.25 * second[I * Cp]
+                    let n0: Float = tableIsZero ? 0 : 0.25 * first[I * Cp], n1: Float = tableIsZero ? 0 : 0.25 * second[I * Cp]
                     for a in 0..<4 {
-                        var v = first[a * Cp]
+                        var v: Float = tableIsZero ? 0 : first[a * Cp]
                         v += src[a]; v += src[a + 4]; v += src[a + 8]; v += src[a + 12]
                         o[a * K + 2 * j] = v + n0
                     }
                     for b in 0..<4 {
-                        var v = second[b * Cp]
+                        var v: Float = tableIsZero ? 0 : second[b * Cp]
                         v += src[4 * b]; v += src[4 * b + 1]; v += src[4 * b + 2]; v += src[4 * b + 3]
                         o[b * K + 2 * j + 1] = v + n1
                     }

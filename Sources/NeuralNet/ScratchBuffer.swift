@@ -6,7 +6,11 @@ public final class ScratchBuffer<Element>: @unchecked Sendable {
 
     public init(repeating value: Element, count: Int) {
         self.count = count
-        pointer = UnsafeMutablePointer<Element>.allocate(capacity: max(count, 1))
+        // Whole cache lines of its own: buffers of different threads' workspaces must never
+        // share a line (each write would move the line between cores).
+        let bytes = (max(count, 1) * MemoryLayout<Element>.stride + 63) / 64 * 64
+        pointer = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: max(64, MemoryLayout<Element>.alignment))
+            .bindMemory(to: Element.self, capacity: max(count, 1))
         pointer.initialize(repeating: value, count: max(count, 1))
     }
 

@@ -180,10 +180,14 @@ final class OneHotConvolutionTests: XCTestCase {
                                                 gradBias: &b1, length: L)
                     } }
                 }
-                rows.withUnsafeBufferPointer { rws in
+                let touched = rows.withUnsafeBufferPointer { rws in
                     conv.accumulateGradientBatch(codes: cp.baseAddress!, length: L, rows: rws, argmax: am1, gradMax: gradMax,
                                                  gradTable: &t2, gradPairTable: &p2, gradBias: &b2, scratch: &bytes)
                 }
+                // The per-base gradient is written exactly when a row has N or zero columns (or
+                // there is no dinucleotide form).
+                let nonPlain = rows.contains { r in codes[(r * L)..<(r * L + L)].contains { $0 >= 4 } }
+                XCTAssertEqual(touched, nonPlain || conv.pairTableCount == 0, "C=\(C) K=\(K)")
             }
             XCTAssertEqual(t1, t2, "per-base gradient, C=\(C) K=\(K)")
             XCTAssertEqual(p1, p2, "dinucleotide gradient, C=\(C) K=\(K)")

@@ -43,6 +43,39 @@ final class Stage1TrainerTests: XCTestCase {
         }
     }
 
+    /// Sequences with N write the per-base gradient; steps without any skip clearing and
+    /// reducing it. A step with N rows on one thread only, then steps without, must still equal
+    /// the serial path (the reduced sums must not linger into the next step).
+    func testStepsWithAndWithoutNBasesEqualTheSerialPath() {
+        var rng = SeededRandom(seed: 23)
+        let L = 40, N = 2
+        var seqs = EncodedSequences(length: L)
+        for i in 0..<20 {
+            var s = (0..<L).map { _ in UInt8(rng.below(4)) }
+            if i == 3 { s[7] = 4; s[20] = 5 }
+            seqs.append(codes: s)
+        }
+        let a = Stage1Architecture(channels: 19, cellTypes: N, sequenceLength: L)
+        let parallel = Stage1Model(architecture: a, convStd: 0.2, linearStd: 0.2, seed: 8)
+        let serial = Stage1Model(architecture: a, convStd: 0.2, linearStd: 0.2, seed: 8)
+        let adam = Adam(learningRate: 0.05)
+        let t1 = Stage1Trainer(model: parallel, optimizer: adam, loss: .basset, threads: 2)
+        var reference = adam
+        // Row 3 (with N) in the second half, then the first half, then nowhere, twice.
+        let plans: [[Int]] = [[0, 1, 2, 4, 5, 6, 3, 8], [3, 9, 10, 11, 12, 13, 14, 15], [0, 1, 2, 4, 5, 6, 7, 8],
+                              [9, 10, 11, 12, 13, 14, 15, 16]]
+        for (step, rows) in plans.enumerated() {
+            let t = (0..<(rows.count * N)).map { _ in UInt8(rng.below(2)) }
+            t1.step(seqs, rows: rows, targets: t)
+            // A fresh trainer each step: nothing from an earlier step can linger in its buffers.
+            let t2 = Stage1Trainer(model: serial, optimizer: adam, loss: .basset, threads: 2)
+            t2.computeGradients(seqs, rows: rows, targets: t, cellTypes: nil)
+            XCTAssertTrue(t1.lastGradients == t2.lastGradients, "gradients, step \(step)")
+            reference.update(&serial.parameters, gradients: t2.lastGradients)
+            XCTAssertTrue(parallel.parameters == serial.parameters, "parameters, step \(step)")
+        }
+    }
+
     func testANonFiniteParameterIsReported() {
         let a = Stage1Architecture(channels: 8, cellTypes: 2, sequenceLength: 30)
         let model = Stage1Model(architecture: a, convStd: 0.1, linearStd: 0.1, seed: 1)

@@ -78,8 +78,11 @@ public struct ModelError: Error, CustomStringConvertible, Sendable {
 public final class Stage1Model: @unchecked Sendable {
     public let architecture: Stage1Architecture
     public var parameters: NamedParameters {
-        didSet { convStale = true }
+        didSet { convStale = true; parametersVersion &+= 1 }
     }
+    /// Counts changes of `parameters`: a trainer's per-thread lookup tables are rebuilt when
+    /// it moves.
+    private(set) var parametersVersion = 0
     var conv: OneHotConvolution
     var convStale = true
     /// Forward-only workspaces kept between inference calls (allocating and zero-filling them
@@ -270,9 +273,18 @@ final class Stage1Workspace {
     let gFc1W: ScratchBuffer<Float>, gFc1b: ScratchBuffer<Float>, gFc2W: ScratchBuffer<Float>, gFc2b: ScratchBuffer<Float>
     let gHidden: ScratchBuffer<Float>, gPooled: ScratchBuffer<Float>
 
-    /// `training` false: forward only (the gradient buffers are left empty).
+    /// This workspace's own lookup tables, built from the parameters of `convVersion`
+    /// (`Stage1Model.parametersVersion`). Why per thread: when the threads shared one table and
+    /// each rebuilt its part, every step each thread read the other's part across cores (the
+    /// forward kernel ran 20% slower with 2 threads than with 1, measured).
+    var conv: OneHotConvolution
+    var convVersion = -1
+
+    /// `training` false: forward only (the gradient buffers are left empty). `conv`: a
+    /// convolution of the model's shape (its tables are rebuilt before use in training).
     init(architecture a: Stage1Architecture, conv: OneHotConvolution, rows: Int, training: Bool = true) {
         let g = training ? 1 : 0
+        self.conv = conv
         capacity = rows
         C = a.channels; Cp = conv.paddedChannels; H = a.hidden; N = a.cellTypes
         maxima = ScratchBuffer(repeating: 0, count: rows * Cp)
@@ -297,20 +309,37 @@ final class Stage1Workspace {
     /// the conv weight's dinucleotide-form gradient.
     var gradientBuffers: [ScratchBuffer<Float>] { [gTable, gConvBias, gFc1W, gFc1b, gFc2W, gFc2b, gPairTable] }
 
+    /// Whether the per-base (table-form) gradient holds anything: only sequences with N or zero
+    /// columns write it, so most steps need not clear or reduce its 24 × 6 rows.
+    var tableGradientTouched = false
+
     func zeroGradients() {
-        for g in gradientBuffers { g.fill(0) }
+        for g in [gConvBias, gFc1W, gFc1b, gFc2W, gFc2b, gPairTable] { g.fill(0) }
+        if tableGradientTouched { gTable.fill(0) }
+        tableGradientTouched = false
     }
 
-    /// Forward pass over `rows` (indices into the code matrix), filling pooled, hidden, logits;
-    /// the convolution's arg-max positions (for `backward`) only with `needArgmax`.
+    /// Rebuilds this workspace's tables from the model's parameters if they changed since.
+    func refreshConvolution(from model: Stage1Model) {
+        let version = model.parametersVersion
+        if convVersion != version {
+            let p = model.parameters.tensors
+            conv.load(weight: p[0].data, bias: p[1].data)
+            convVersion = version
+        }
+    }
+
+    /// Forward pass over `rows` (indices into the code matrix) with this workspace's tables,
+    /// filling pooled, hidden, logits; the convolution's arg-max positions (for `backward`) only
+    /// with `needArgmax`.
     func forward(model: Stage1Model, codes: UnsafePointer<UInt8>, length L: Int, rows: ArraySlice<Int>,
                  needArgmax: Bool = true) {
         let b = rows.count
         precondition(b <= capacity)
         let mx = maxima.pointer, am = argmax.pointer, ro = rowOffsets.pointer
         rows.withUnsafeBufferPointer { rws in
-            model.conv.forwardBatch(codes: codes, length: L, rows: rws, maxima: mx, argmax: am,
-                                    scratch: batchOffsets.pointer, rowOffsets: ro, needArgmax: needArgmax)
+            conv.forwardBatch(codes: codes, length: L, rows: rws, maxima: mx, argmax: am,
+                              scratch: batchOffsets.pointer, rowOffsets: ro, needArgmax: needArgmax)
         }
         dense(model: model, maxima: mx, count: b)
     }
@@ -381,9 +410,9 @@ final class Stage1Workspace {
         for i in 0..<(b * C) { gp[i] = pl[i] <= 0 ? 0 : gp[i] }
         let am = argmax.pointer
         rows.withUnsafeBufferPointer { rws in
-            model.conv.accumulateGradientBatch(codes: codes, length: L, rows: rws, argmax: am, gradMax: gp,
-                                               gradTable: gTable.pointer, gradPairTable: gPairTable.pointer,
-                                               gradBias: gConvBias.pointer, scratch: pairCodes.pointer)
+            tableGradientTouched = conv.accumulateGradientBatch(
+                codes: codes, length: L, rows: rws, argmax: am, gradMax: gp, gradTable: gTable.pointer,
+                gradPairTable: gPairTable.pointer, gradBias: gConvBias.pointer, scratch: pairCodes.pointer)
         }
     }
 }

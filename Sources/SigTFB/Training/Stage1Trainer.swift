@@ -72,7 +72,6 @@ public final class Stage1Trainer {
         let B = rows.count, N = a.cellTypes
         precondition(targets.count == B * N)
         precondition(loss != .oneLoss || cellTypes?.count == B, "the one-loss variant needs each row's cell type")
-        model.refreshConvolution()
         let parts = Parallel.chunks(count: B, parts: threads)
         if workspaces.count < parts.count || (workspaces.first?.capacity ?? 0) < (parts.map(\.count).max() ?? 0) {
             let cap = max(256, parts.map(\.count).max() ?? 0)
@@ -96,6 +95,7 @@ public final class Stage1Trainer {
                     let ctp = cellTypes == nil ? nil : ct.baseAddress
                     Parallel.forEachChunk(count: B, parts: threads) { part, range in
                         let w = ws[part], first = range.lowerBound * N
+                        w.refreshConvolution(from: model)
                         w.forward(model: model, codes: codes.baseAddress!, length: L, rows: rows[range])
                         (lgp + first).update(from: w.logits.pointer, count: range.count * N)
                         lossKind.evaluateRows(logits: lgp + first, targets: tp + first, rows: range.count, columns: N,
@@ -122,8 +122,9 @@ public final class Stage1Trainer {
     /// 8-channel filter groups of the convolution and an even share of each dense tensor — and
     /// reduces the per-thread gradient buffers there (in part order, so the sums do not depend
     /// on timing), converts the convolution's gradient to PyTorch's layout, and with `update`
-    /// applies Adam to the slice and rebuilds the slice's lookup tables. Nothing is left serial
-    /// between steps but the loss total.
+    /// applies Adam to the slice and checks it is finite. Each thread rebuilds its own lookup
+    /// tables at the start of the next step. Nothing is left serial between steps but the loss
+    /// total.
     private func finish(update: Bool) {
         let a = model.architecture
         let C = a.channels, Cp = model.conv.paddedChannels, I = 4, K = a.convWidth
@@ -142,12 +143,14 @@ public final class Stage1Trainer {
         let buffers: [[UnsafeMutablePointer<Float>]] = workspaces.prefix(filledParts).map { $0.gradientBuffers.map(\.pointer) }
         let adamStep: Adam.Step? = update ? optimizer.beginStep(counts: model.parameters.tensors.map(\.count)) : nil
         let layout = model.conv.layout
+        let tableIsZero = !workspaces.prefix(filledParts).contains { $0.tableGradientTouched }
         var finite = [Bool](repeating: true, count: slices.count)
         finite.withUnsafeMutableBufferPointer { finiteParts in
         gradients.withDataPointers { grad in
           optimizer.withMoments { m, v in
-            model.parameters.withDataPointers { params in
-              model.conv.withTableWriter { writer in
+            // computeGradients leaves the parameters alone (not even a write access: their
+            // version would move and the tables be rebuilt).
+            func run(_ params: [UnsafeMutableBufferPointer<Float>]) {
                 Parallel.forEachChunk(count: slices.count, parts: slices.count) { part, _ in
                     /// sum[i] += each later part's buffer k at i, in part order.
                     func reduce(_ k: Int, _ range: Range<Int>) {
@@ -161,11 +164,13 @@ public final class Stage1Trainer {
                     let lanes = (groups.lowerBound * 8)..<(groups.upperBound * 8)
                     let live = lanes.lowerBound..<min(C, lanes.upperBound)
                     // The convolution: table-form (per-base) and dinucleotide gradients, bias.
-                    for row in 0..<tableRows { reduce(0, (row * Cp + lanes.lowerBound)..<(row * Cp + lanes.upperBound)) }
+                    if !tableIsZero {
+                        for row in 0..<tableRows { reduce(0, (row * Cp + lanes.lowerBound)..<(row * Cp + lanes.upperBound)) }
+                    }
                     reduce(6, (lanes.lowerBound * pairFloats)..<(lanes.upperBound * pairFloats))
                     reduce(1, lanes)
                     layout.weightGradient(fromTable: buffers[0][0], pairGradient: buffers[0][6],
-                                          into: grad[0].baseAddress!, channels: live)
+                                          into: grad[0].baseAddress!, channels: live, tableIsZero: tableIsZero)
                     (grad[1].baseAddress! + live.lowerBound).update(from: buffers[0][1] + live.lowerBound, count: live.count)
                     // The dense layers: an even share of each tensor.
                     let shares = denseShares[part]
@@ -188,17 +193,15 @@ public final class Stage1Trainer {
                     adam(1, live)
                     for j in 2...5 { adam(j, shares[j - 2]) }
                     finiteParts[part] = allFinite
-                    writer.load(groups: groups, weight: params[0].baseAddress!, bias: params[1].baseAddress!)
                 }
-              }
             }
+            if update { model.parameters.withDataPointers(run) } else { run([]) }
           }
         }
         }
-        if update {
-            model.convStale = false
-            parametersFinite = !finite.contains(false)
-        }
+        // The sums were reduced into the first part's table-form gradient: it must be cleared.
+        if !tableIsZero { workspaces[0].tableGradientTouched = true }
+        if update { parametersFinite = !finite.contains(false) }
     }
 
     /// The gradients of the last `computeGradients`/`step`, PyTorch names and layout.
