@@ -132,3 +132,44 @@ final class Stage1InferenceTests: XCTestCase {
         }
     }
 }
+
+/// The convolution shared out between a step's threads: rows taken from another part's back
+/// must land in that part's workspace exactly as its own thread would have computed them.
+final class ConvolutionShareTests: XCTestCase {
+    func testStolenRowsEqualTheOwnersOwnConvolution() {
+        var rng = SeededRandom(seed: 41)
+        let L = 60, B = 150
+        var seqs = EncodedSequences(length: L)
+        for i in 0..<200 {
+            var s = (0..<L).map { _ in UInt8(rng.below(4)) }
+            if i % 9 == 2 { s[rng.below(L)] = 4 }
+            seqs.append(codes: s)
+        }
+        let rows = (0..<B).map { _ in rng.below(200) }
+        let a = Stage1Architecture(channels: 37, cellTypes: 2, sequenceLength: L)
+        let model = Stage1Model(architecture: a, convStd: 0.3, linearStd: 0.3, seed: 6)
+        let parts = Parallel.chunks(count: B, parts: 3)
+        let ws = parts.map { _ in Stage1Workspace(architecture: a, conv: model.conv, rows: 256) }
+        for w in ws { w.refreshConvolution(from: model) }
+        let share = ConvolutionShare(parts: 3)
+        share.reset(parts)
+        seqs.codes.withUnsafeBufferPointer { codes in
+            // One thread alone: part 2 runs first, does its own rows and takes all of parts 0 and 1
+            // from their backs; parts 0 and 1 then find nothing left and return at once.
+            for part in [2, 0, 1] {
+                share.convolve(part: part, parts: parts, workspaces: ws, codes: codes.baseAddress!, length: L, rows: rows)
+            }
+            let reference = Stage1Workspace(architecture: a, conv: model.conv, rows: 256)
+            reference.refreshConvolution(from: model)
+            let Cp = reference.Cp
+            for (q, r) in parts.enumerated() {
+                reference.forward(model: model, codes: codes.baseAddress!, length: L, rows: rows[r])
+                let n = r.count * Cp
+                XCTAssertTrue(Array(UnsafeBufferPointer(start: ws[q].maxima.pointer, count: n))
+                              == Array(UnsafeBufferPointer(start: reference.maxima.pointer, count: n)), "maxima, part \(q)")
+                XCTAssertTrue(Array(UnsafeBufferPointer(start: ws[q].argmax.pointer, count: n))
+                              == Array(UnsafeBufferPointer(start: reference.argmax.pointer, count: n)), "arg-max, part \(q)")
+            }
+        }
+    }
+}

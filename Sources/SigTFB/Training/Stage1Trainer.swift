@@ -1,5 +1,9 @@
 import Genomics
 import NeuralNet
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One optimisation step at a time for a `Stage1Model`: forward on all cores, the loss on the
 /// whole batch, backward with per-thread gradient buffers reduced in a fixed order (so the result
@@ -93,10 +97,17 @@ public final class Stage1Trainer {
                   (cellTypes ?? []).withUnsafeBufferPointer { ct in
                     let lgp = lg.baseAddress!, glp = gl.baseAddress!, ltp = lt.baseAddress!, tp = t.baseAddress!
                     let ctp = cellTypes == nil ? nil : ct.baseAddress
+                    let share = convShare(parts: parts)
                     Parallel.forEachChunk(count: B, parts: threads) { part, range in
                         let w = ws[part], first = range.lowerBound * N
                         w.refreshConvolution(from: model)
-                        w.forward(model: model, codes: codes.baseAddress!, length: L, rows: rows[range])
+                        if parts.count == 1 {
+                            w.forward(model: model, codes: codes.baseAddress!, length: L, rows: rows[range])
+                        } else {
+                            share.convolve(part: part, parts: parts, workspaces: ws, codes: codes.baseAddress!, length: L,
+                                           rows: rows)
+                            w.dense(model: model, maxima: w.maxima.pointer, count: range.count)
+                        }
                         (lgp + first).update(from: w.logits.pointer, count: range.count * N)
                         lossKind.evaluateRows(logits: lgp + first, targets: tp + first, rows: range.count, columns: N,
                                               batchRows: B, cellTypes: ctp.map { $0 + range.lowerBound },
@@ -116,6 +127,15 @@ public final class Stage1Trainer {
                 loss.total(terms: lt.baseAddress!, rows: B, columns: N, cellTypes: cellTypes == nil ? nil : ct.baseAddress)
             }
         }
+    }
+
+    private var share: ConvolutionShare?
+
+    /// The shared claim counters for this step's parts, reset.
+    private func convShare(parts: [Range<Int>]) -> ConvolutionShare {
+        if share == nil || share!.parts < parts.count { share = ConvolutionShare(parts: max(parts.count, threads)) }
+        share!.reset(parts)
+        return share!
     }
 
     /// The second parallel half: each thread takes a slice of the parameters — whole pairs of
@@ -206,4 +226,85 @@ public final class Stage1Trainer {
 
     /// The gradients of the last `computeGradients`/`step`, PyTorch names and layout.
     public var lastGradients: NamedParameters { gradients }
+}
+
+/// The convolution of a step's rows, shared out between the threads. Each part's rows are its
+/// thread's, taken from the front in chunks; a thread that has finished its own takes small
+/// chunks from the back of the others', writing the maxima and arg-max into the owner's
+/// workspace. A thread then waits until every row of its own part is done and goes on with its
+/// fixed part alone (dense layers, loss, backward: their sums depend on which rows are
+/// together, so the parts stay fixed). The convolution of a row is exact however the rows are
+/// cut and whichever thread's tables (all built from the same parameters) compute it, so the
+/// results are the same bits. Why: a core slowed by another tenant held the other at every step.
+final class ConvolutionShare: @unchecked Sendable {
+    let parts: Int
+    /// Per part: the front (claimed by its owner) in the high 32 bits, the back (claimed by the
+    /// others) in the low 32 bits, in rows of the part.
+    let claims: UnsafeMutablePointer<Atomic<UInt64>>
+    /// Per part: rows whose convolution is written.
+    let done: UnsafeMutablePointer<Atomic<Int>>
+
+    init(parts: Int) {
+        self.parts = parts
+        claims = .allocate(capacity: parts)
+        done = .allocate(capacity: parts)
+        for q in 0..<parts {
+            (claims + q).initialize(to: Atomic(0))
+            (done + q).initialize(to: Atomic(0))
+        }
+    }
+
+    deinit {
+        claims.deinitialize(count: parts); claims.deallocate()
+        done.deinitialize(count: parts); done.deallocate()
+    }
+
+    func reset(_ ranges: [Range<Int>]) {
+        for (q, r) in ranges.enumerated() {
+            claims[q].store(UInt64(r.count), ordering: .relaxed)
+            done[q].store(0, ordering: .relaxed)
+        }
+    }
+
+    /// Claims up to `size` rows of part `q` from its front (`owner`) or back; nil when none are left.
+    private func claim(_ q: Int, size: (Int) -> Int, owner: Bool) -> Range<Int>? {
+        var cur = claims[q].load(ordering: .relaxed)
+        while true {
+            let front = Int(cur >> 32), back = Int(cur & 0xFFFF_FFFF)
+            if front >= back { return nil }
+            let n = min(back - front, size(back - front))
+            let range = owner ? front..<(front + n) : (back - n)..<back
+            let next = UInt64(owner ? front + n : front) << 32 | UInt64(owner ? back : back - n)
+            let (ok, seen) = claims[q].compareExchange(expected: cur, desired: next, ordering: .relaxed)
+            if ok { return range }
+            cur = seen
+        }
+    }
+
+    /// Thread `part`'s share of the step's convolution; returns when all of its own part is done.
+    func convolve(part: Int, parts ranges: [Range<Int>], workspaces ws: [Stage1Workspace],
+                  codes: UnsafePointer<UInt8>, length L: Int, rows: [Int]) {
+        let me = ws[part], Cp = me.Cp
+        func run(_ q: Int, _ local: Range<Int>) {
+            let q0 = ranges[q].lowerBound, owner = ws[q]
+            rows[(q0 + local.lowerBound)..<(q0 + local.upperBound)].withUnsafeBufferPointer { rws in
+                me.conv.forwardBatch(codes: codes, length: L, rows: rws, maxima: owner.maxima.pointer + local.lowerBound * Cp,
+                                     argmax: owner.argmax.pointer + local.lowerBound * Cp, scratch: me.batchOffsets.pointer,
+                                     rowOffsets: me.rowOffsets.pointer, needArgmax: true)
+            }
+            // Release: the owner, acquiring the count, sees these rows' maxima and arg-max.
+            done[q].add(local.count, ordering: .releasing)
+        }
+        // Own rows in large chunks (each chunk rereads the tables), others' in small ones.
+        while let r = claim(part, size: { max(16, min(64, $0 / 2)) }, owner: true) { run(part, r) }
+        for k in 1..<ranges.count {
+            let q = (part + k) % ranges.count
+            while let r = claim(q, size: { min($0, 16) }, owner: false) { run(q, r) }
+        }
+        var spins = 0
+        while done[part].load(ordering: .acquiring) < ranges[part].count {
+            spins += 1
+            if spins > 64 { sched_yield() }
+        }
+    }
 }
