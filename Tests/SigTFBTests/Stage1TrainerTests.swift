@@ -4,6 +4,18 @@ import Storage
 import XCTest
 @testable import SigTFB
 
+/// `count` random plain sequences of `length`; `edit(i, &codes, &rng)` may change sequence i (N bases).
+func randomSequences(_ count: Int, length L: Int, rng: inout SeededRandom,
+                     edit: (Int, inout [UInt8], inout SeededRandom) -> Void) -> EncodedSequences {
+    var seqs = EncodedSequences(length: L)
+    for i in 0..<count {
+        var s = (0..<L).map { _ in UInt8(rng.below(4)) }
+        edit(i, &s, &rng)
+        seqs.append(codes: s)
+    }
+    return seqs
+}
+
 /// `Stage1Trainer.step` runs the whole update on the worker threads (gradient reduction, Adam
 /// by slices, the lookup tables rebuilt by channel group). It must give exactly what the serial
 /// path gives: the gradients, then `Adam.update` on whole tensors, then a fresh table load.
@@ -13,12 +25,8 @@ final class Stage1TrainerTests: XCTestCase {
         // Widths 24 (trinucleotide kernels), 10 (dinucleotide), 7 (per-base); 37 filters = 5 groups.
         for (C, K, threads) in [(37, 24, 1), (37, 24, 2), (37, 24, 3), (100, 24, 2), (13, 10, 2), (9, 7, 3)] {
             let L = 60, N = 3, B = 40
-            var seqs = EncodedSequences(length: L)
-            for i in 0..<B {
-                var s = (0..<L).map { _ in UInt8(rng.below(4)) }
-                if i % 7 == 3 { s[rng.below(L)] = 4 }  // some with N (the per-base table)
-                seqs.append(codes: s)
-            }
+            // Some with N (the per-base table).
+            let seqs = randomSequences(B, length: L, rng: &rng) { i, s, rng in if i % 7 == 3 { s[rng.below(L)] = 4 } }
             let targets = (0..<(B * N)).map { _ in UInt8(rng.below(2)) }
             let a = Stage1Architecture(channels: C, cellTypes: N, sequenceLength: L, convWidth: K)
             let parallel = Stage1Model(architecture: a, convStd: 0.2, linearStd: 0.2, seed: 4)
@@ -49,12 +57,7 @@ final class Stage1TrainerTests: XCTestCase {
     func testStepsWithAndWithoutNBasesEqualTheSerialPath() {
         var rng = SeededRandom(seed: 23)
         let L = 40, N = 2
-        var seqs = EncodedSequences(length: L)
-        for i in 0..<20 {
-            var s = (0..<L).map { _ in UInt8(rng.below(4)) }
-            if i == 3 { s[7] = 4; s[20] = 5 }
-            seqs.append(codes: s)
-        }
+        let seqs = randomSequences(20, length: L, rng: &rng) { i, s, _ in if i == 3 { s[7] = 4; s[20] = 5 } }
         let a = Stage1Architecture(channels: 19, cellTypes: N, sequenceLength: L)
         let parallel = Stage1Model(architecture: a, convStd: 0.2, linearStd: 0.2, seed: 8)
         let serial = Stage1Model(architecture: a, convStd: 0.2, linearStd: 0.2, seed: 8)
@@ -103,12 +106,7 @@ final class Stage1InferenceTests: XCTestCase {
     func testOutputsEqualBlockByBlockForEveryThreadCount() {
         var rng = SeededRandom(seed: 31)
         let L = 50, n = 2500  // two rounds (2048 + 452), a short last block
-        var seqs = EncodedSequences(length: L)
-        for i in 0..<n {
-            var s = (0..<L).map { _ in UInt8(rng.below(4)) }
-            if i % 11 == 5 { s[rng.below(L)] = 4 }
-            seqs.append(codes: s)
-        }
+        let seqs = randomSequences(n, length: L, rng: &rng) { i, s, rng in if i % 11 == 5 { s[rng.below(L)] = 4 } }
         let model = Stage1Model(architecture: Stage1Architecture(channels: 21, cellTypes: 3, sequenceLength: L),
                                 convStd: 0.3, linearStd: 0.3, seed: 2)
         model.refreshConvolution()
@@ -139,12 +137,7 @@ final class ConvolutionShareTests: XCTestCase {
     func testStolenRowsEqualTheOwnersOwnConvolution() {
         var rng = SeededRandom(seed: 41)
         let L = 60, B = 150
-        var seqs = EncodedSequences(length: L)
-        for i in 0..<200 {
-            var s = (0..<L).map { _ in UInt8(rng.below(4)) }
-            if i % 9 == 2 { s[rng.below(L)] = 4 }
-            seqs.append(codes: s)
-        }
+        let seqs = randomSequences(200, length: L, rng: &rng) { i, s, rng in if i % 9 == 2 { s[rng.below(L)] = 4 } }
         let rows = (0..<B).map { _ in rng.below(200) }
         let a = Stage1Architecture(channels: 37, cellTypes: 2, sequenceLength: L)
         let model = Stage1Model(architecture: a, convStd: 0.3, linearStd: 0.3, seed: 6)
