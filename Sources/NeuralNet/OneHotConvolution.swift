@@ -60,51 +60,13 @@ public struct OneHotConvolution: Sendable {
     /// Loads PyTorch-layout weights `[C, inputChannels, 1, K]` and bias `[C]`.
     public mutating func load(weight: [Float], bias b: [Float]) {
         precondition(weight.count == channels * inputChannels * width && b.count == channels)
-        weight.withUnsafeBufferPointer { w in
-            b.withUnsafeBufferPointer { bb in
-                withTableWriter { $0.load(groups: 0..<($0.paddedChannels / 8), weight: w.baseAddress!, bias: bb.baseAddress!) }
-            }
-        }
-    }
-
-    /// Calls `body` with a `TableWriter` on this convolution's tables (made uniquely owned first),
-    /// valid only inside `body`. Why: the trainer rebuilds each thread's channels right after
-    /// that thread's Adam update, so the rebuild is not a serial step between parallel ones.
-    public mutating func withTableWriter<R>(_ body: (TableWriter) throws -> R) rethrows -> R {
-        if !tripleTable.isEmpty && !isKnownUniquelyReferenced(&tripleTable) {
-            tripleTable = AlignedFloats(count: tripleTable.count)
-        }
-        let triple = tripleTable.isEmpty ? nil : tripleTable.pointer
-        let (C, I, K, R, Cp) = (channels, inputChannels, width, codeRows, paddedChannels)
-        return try table.withUnsafeMutableBufferPointer { t in
-            try bias.withUnsafeMutableBufferPointer { bs in
-                try pairTable.withUnsafeMutableBufferPointer { pt in
-                    try body(TableWriter(channels: C, inputChannels: I, width: K, codeRows: R, paddedChannels: Cp,
-                                         table: t.baseAddress!, bias: bs.baseAddress!,
-                                         pairTable: pt.isEmpty ? nil : pt.baseAddress!, tripleTable: triple))
-                }
-            }
-        }
-    }
-
-    /// Raw access to a convolution's lookup tables for rebuilding disjoint channel groups
-    /// concurrently (`OneHotConvolution.withTableWriter`).
-    public struct TableWriter: @unchecked Sendable {
-        public let channels: Int, inputChannels: Int, width: Int, codeRows: Int, paddedChannels: Int
-        let table: UnsafeMutablePointer<Float>, bias: UnsafeMutablePointer<Float>
-        let pairTable: UnsafeMutablePointer<Float>?, tripleTable: UnsafeMutablePointer<Float>?
-
-        /// Rebuilds 8-channel groups `groups` from PyTorch-layout `weight` `[C, inputChannels, 1, K]`
-        /// and `bias` `[C]` (the whole tensors). Concurrent calls must take disjoint groups, and
-        /// with a trinucleotide table whole pairs of groups (a pair shares cache lines).
-        public func load(groups: Range<Int>, weight w: UnsafePointer<Float>, bias b: UnsafePointer<Float>) {
-            let C = channels, Cp = paddedChannels, K = width, R = codeRows, I = inputChannels
-            let lanes = (groups.lowerBound &* 8)..<(groups.upperBound &* 8)
-            let live = lanes.lowerBound..<min(C, lanes.upperBound)
-            let t = table
+        let C = channels, Cp = paddedChannels, K = width, R = codeRows, I = inputChannels
+        table.withUnsafeMutableBufferPointer { tb in
+          weight.withUnsafeBufferPointer { wb in
             // Channel by channel: each input channel's K weights are contiguous in PyTorch's layout
             // and land one table row apart (a constant stride).
-            for c in live {
+            let t = tb.baseAddress!, w = wb.baseAddress!
+            for c in 0..<C {
                 for i in 0..<I {
                     let src = w + (c * I + i) * K
                     var dst = t + i * Cp + c
@@ -116,7 +78,8 @@ public struct OneHotConvolution: Sendable {
             let raw = UnsafeMutableRawPointer(t)
             for k in 0..<K {
                 let rows = k * R * Cp * 4
-                for c in stride(from: lanes.lowerBound, to: lanes.upperBound, by: 8) {
+                var c = 0
+                while c < Cp {
                     var sum = SIMD8<Float>(repeating: 0)
                     for i in 0..<I {
                         sum += 0.25 * raw.loadUnaligned(fromByteOffset: rows + (i * Cp + c) * 4, as: SIMD8<Float>.self)
@@ -124,51 +87,68 @@ public struct OneHotConvolution: Sendable {
                     raw.storeBytes(of: sum, toByteOffset: rows + (I * Cp + c) * 4, as: SIMD8<Float>.self)
                     raw.storeBytes(of: SIMD8<Float>(repeating: 0), toByteOffset: rows + ((I + 1) * Cp + c) * 4,
                                    as: SIMD8<Float>.self)
+                    c += 8
                 }
             }
-            for c in live { bias[c] = b[c] }
-            // With a trinucleotide table the pair table is not read (its size still sizes the
-            // dinucleotide gradient), so it is not filled.
-            if let pt = pairTable, tripleTable == nil {
-                for j in 0..<(K / 2) {
-                    for a in 0..<4 {
-                        for bb in 0..<4 {
-                            let dst = pt + (j * 16 + a * 4 + bb) * Cp
-                            let ra = t + (2 * j * R + a) * Cp, rb = t + ((2 * j + 1) * R + bb) * Cp
-                            for c in lanes { dst[c] = ra[c] + rb[c] }
-                        }
-                    }
-                }
-            }
-            guard let triple = tripleTable else { return }
-            let T = K / 3
-            let base = UnsafeRawPointer(t)
-            for g in groups {
-                for j in 0..<T {
-                    // Group g is half g % 2 of pair g / 2; rows are 16 floats (64 bytes).
-                    // Offsets typed as Int: untyped, Swift 6.0.3 (Debian's arm64 toolchain, under qemu)
-                    // gave up type-checking this closure "in reasonable time".
-                    let dstOffset: Int = ((g / 2) * T + j) * 64 * 16 + (g % 2) * 8
-                    let dst = UnsafeMutableRawPointer(triple + dstOffset)
-                    let kaOffset: Int = ((3 * j * R) * Cp + 8 * g) * 4, rowBytes: Int = R * Cp * 4
-                    let ka = base + kaOffset, kb = ka + rowBytes, kc = kb + rowBytes
-                    // The bias joins term 0 after the three weights, as the kernels used to add it.
-                    let foldedBias: SIMD8<Float>? = j == 0
-                        ? UnsafeRawPointer(bias).loadUnaligned(fromByteOffset: g * 32, as: SIMD8<Float>.self) : nil
-                    for a in 0..<4 {
-                        let va = ka.loadUnaligned(fromByteOffset: a * Cp * 4, as: SIMD8<Float>.self)
-                        for b in 0..<4 {
-                            let vab = va + kb.loadUnaligned(fromByteOffset: b * Cp * 4, as: SIMD8<Float>.self)
-                            for c in 0..<4 {
-                                let sum = vab + kc.loadUnaligned(fromByteOffset: c * Cp * 4, as: SIMD8<Float>.self)
-                                dst.storeBytes(of: foldedBias.map { $0 + sum } ?? sum,
-                                               toByteOffset: (a + b * 4 + c * 16) * 64, as: SIMD8<Float>.self)
+          }
+        }
+        for c in 0..<C { bias[c] = b[c] }
+        // With a trinucleotide table the pair table is not read (its size still sizes the
+        // dinucleotide gradient), so it is not filled.
+        if !pairTable.isEmpty && tripleTable.isEmpty {
+            table.withUnsafeBufferPointer { t in
+                pairTable.withUnsafeMutableBufferPointer { pt in
+                    for j in 0..<(K / 2) {
+                        for a in 0..<4 {
+                            for bb in 0..<4 {
+                                let dst = pt.baseAddress! + (j * 16 + a * 4 + bb) * Cp
+                                let ra = t.baseAddress! + (2 * j * R + a) * Cp, rb = t.baseAddress! + ((2 * j + 1) * R + bb) * Cp
+                                for c in 0..<Cp { dst[c] = ra[c] + rb[c] }
                             }
                         }
                     }
                 }
             }
         }
+        if !tripleTable.isEmpty {
+            let T = K / 3
+            if !isKnownUniquelyReferenced(&tripleTable) { tripleTable = AlignedFloats(count: tripleTable.count) }
+            table.withUnsafeBufferPointer { t in
+                do {
+                    let tt = UnsafeMutableBufferPointer(start: tripleTable.pointer, count: tripleTable.count)
+                    let base = UnsafeRawPointer(t.baseAddress!)
+                    for g in 0..<(Cp / 8) {
+                        for j in 0..<T {
+                            // Group g is half g % 2 of pair g / 2; rows are 16 floats (64 bytes).
+                            // Offsets typed as Int: untyped, Swift 6.0.3 (Debian's arm64 toolchain, under qemu)
+                            // gave up type-checking this closure "in reasonable time".
+                            let dstOffset: Int = ((g / 2) * T + j) * 64 * 16 + (g % 2) * 8
+                            let dst = UnsafeMutableRawPointer(tt.baseAddress! + dstOffset)
+                            let kaOffset: Int = ((3 * j * R) * Cp + 8 * g) * 4, rowBytes: Int = R * Cp * 4
+                            let ka = base + kaOffset, kb = ka + rowBytes, kc = kb + rowBytes
+                            // The bias joins term 0 after the three weights, as the kernels used to add it.
+                            let foldedBias: SIMD8<Float>? = j == 0 ? biasVector(group: g) : nil
+                            for a in 0..<4 {
+                                let va = ka.loadUnaligned(fromByteOffset: a * Cp * 4, as: SIMD8<Float>.self)
+                                for b in 0..<4 {
+                                    let vab = va + kb.loadUnaligned(fromByteOffset: b * Cp * 4, as: SIMD8<Float>.self)
+                                    for c in 0..<4 {
+                                        let sum = vab + kc.loadUnaligned(fromByteOffset: c * Cp * 4, as: SIMD8<Float>.self)
+                                        dst.storeBytes(of: foldedBias.map { $0 + sum } ?? sum,
+                                                       toByteOffset: (a + b * 4 + c * 16) * 64, as: SIMD8<Float>.self)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The biases of 8-channel group `g` (padding lanes are zeros).
+    func biasVector(group g: Int) -> SIMD8<Float> {
+        bias.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress!).loadUnaligned(fromByteOffset: g * 32, as: SIMD8<Float>.self) }
     }
 
     /// Fewest positions a plain sequence needs for the trinucleotide kernels (the lone-group
@@ -776,19 +756,16 @@ public struct OneHotConvolution: Sendable {
                     let row = gradPairTable + c &* pairs &* 16
                     if windows {
                         let w = OneHotConvolution.baseWindow(UnsafeRawPointer(mine), at: Int(am[c]))
-                        if pairs == 12 {
-                            // Width 24, unrolled. Each add's address comes from the window by shift and
-                            // mask, so it is known early and the next add's read need not wait for
-                            // this one's write (all twelve reads before the writes, as the byte-code
-                            // version needed, only spilled registers here).
-                            for j in 0..<12 {
-                                row[16 &* j &+ Int(truncatingIfNeeded: (w &>> UInt64(truncatingIfNeeded: 4 &* j)) & 15)] += gc
-                            }
-                        } else {
-                            for j in 0..<pairs {
+                        @inline(__always) func scatter(_ n: Int) {
+                            for j in 0..<n {
                                 row[16 &* j &+ Int(truncatingIfNeeded: (w &>> UInt64(truncatingIfNeeded: 4 &* j)) & 15)] += gc
                             }
                         }
+                        // Width 24 with a constant count, so the loop is unrolled. Each add's address
+                        // comes from the window by shift and mask, known early, so the next add's read
+                        // need not wait for this one's write (reading all twelve before any write, as
+                        // the byte-code version did, spilled registers and was slower, measured).
+                        if pairs == 12 { scatter(12) } else { scatter(pairs) }
                     } else {
                         let pc = mine + Int(am[c])
                         for j in 0..<pairs { row[16 &* j &+ Int(pc[2 &* j])] += gc }
@@ -835,76 +812,52 @@ public struct OneHotConvolution: Sendable {
         }
     }
 
-    /// The sizes the gradient conversions need, without the tables: threads convert gradients
-    /// through it while the tables are being rebuilt (`withTableWriter`).
-    public var layout: Layout {
-        Layout(channels: channels, inputChannels: inputChannels, width: width, codeRows: codeRows,
-               paddedChannels: paddedChannels, hasPairTable: !pairTable.isEmpty)
-    }
-
-    public struct Layout: Sendable {
-        public let channels: Int, inputChannels: Int, width: Int, codeRows: Int, paddedChannels: Int
-        public let hasPairTable: Bool
-
-        /// `foldPairGradient` then `weightGradient` in one pass over each channel, with the same sums
-        /// in the same order (bit-identical), without writing the folded table: each folded entry is
-        /// accumulated in a register instead of through a chain of stores and reloads.
-        /// `channels`: only these output channels (all when nil), so that threads can share the work.
-        /// `tableIsZero`: `gradTable` holds only zeros (it is not read; the sums are the same).
-        public func weightGradient(fromTable gradTable: UnsafePointer<Float>, pairGradient gradPairTable: UnsafePointer<Float>,
-                                   into out: UnsafeMutablePointer<Float>, channels range: Range<Int>? = nil,
-                                   tableIsZero: Bool = false) {
-            guard hasPairTable else { return weightGradient(fromTable: gradTable, into: out, channels: range) }
-            let Cp = paddedChannels, K = width, R = codeRows, I = inputChannels
-            let pairs = K / 2, rowStride = R * Cp
-            for c in range ?? 0..<channels {
-                var src = gradPairTable + c * pairs * 16
-                var first = gradTable + c            // offset 2j's rows, then offset 2j+1's
-                let o = out + c * I * K
-                for j in 0..<pairs {
-                    let second = first + rowStride
-                    let n0: Float = tableIsZero ? 0 : 0.25 * first[I * Cp], n1: Float = tableIsZero ? 0 : 0.25 * second[I * Cp]
-                    for a in 0..<4 {
-                        var v: Float = tableIsZero ? 0 : first[a * Cp]
-                        v += src[a]; v += src[a + 4]; v += src[a + 8]; v += src[a + 12]
-                        o[a * K + 2 * j] = v + n0
-                    }
-                    for b in 0..<4 {
-                        var v: Float = tableIsZero ? 0 : second[b * Cp]
-                        v += src[4 * b]; v += src[4 * b + 1]; v += src[4 * b + 2]; v += src[4 * b + 3]
-                        o[b * K + 2 * j + 1] = v + n1
-                    }
-                    src += 16
-                    first += 2 * rowStride
-                }
-            }
-        }
-
-        /// Folds a table-shaped gradient into PyTorch layout `[C, inputChannels, 1, K]`: the 0.25
-        /// row spreads a quarter to every input channel; the zero row contributes nothing.
-        public func weightGradient(fromTable gradTable: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>,
-                                   channels range: Range<Int>? = nil) {
-            let Cp = paddedChannels, K = width, R = codeRows, I = inputChannels
-            for c in range ?? 0..<channels {
-                for i in 0..<I {
-                    for k in 0..<K {
-                        out[(c * I + i) * K + k] = gradTable[(k * R + i) * Cp + c] + 0.25 * gradTable[(k * R + I) * Cp + c]
-                    }
-                }
-            }
-        }
-    }
-
-    /// `Layout.weightGradient(fromTable:pairGradient:into:channels:)`.
+    /// `foldPairGradient` then `weightGradient` in one pass over each channel, with the same sums
+    /// in the same order (bit-identical), without writing the folded table: each folded entry is
+    /// accumulated in a register instead of through a chain of stores and reloads.
+    /// `channels`: only these output channels (all when nil), so that threads can share the work.
+    /// `tableIsZero`: `gradTable` holds only zeros (it is not read; the sums are the same).
     public func weightGradient(fromTable gradTable: UnsafePointer<Float>, pairGradient gradPairTable: UnsafePointer<Float>,
-                               into out: UnsafeMutablePointer<Float>, channels range: Range<Int>? = nil) {
-        layout.weightGradient(fromTable: gradTable, pairGradient: gradPairTable, into: out, channels: range)
+                               into out: UnsafeMutablePointer<Float>, channels range: Range<Int>? = nil,
+                               tableIsZero: Bool = false) {
+        guard !pairTable.isEmpty else { return weightGradient(fromTable: gradTable, into: out, channels: range) }
+        let Cp = paddedChannels, K = width, R = codeRows, I = inputChannels
+        let pairs = K / 2, rowStride = R * Cp
+        for c in range ?? 0..<channels {
+            var src = gradPairTable + c * pairs * 16
+            var first = gradTable + c            // offset 2j's rows, then offset 2j+1's
+            let o = out + c * I * K
+            for j in 0..<pairs {
+                let second = first + rowStride
+                let n0: Float = tableIsZero ? 0 : 0.25 * first[I * Cp], n1: Float = tableIsZero ? 0 : 0.25 * second[I * Cp]
+                for a in 0..<4 {
+                    var v: Float = tableIsZero ? 0 : first[a * Cp]
+                    v += src[a]; v += src[a + 4]; v += src[a + 8]; v += src[a + 12]
+                    o[a * K + 2 * j] = v + n0
+                }
+                for b in 0..<4 {
+                    var v: Float = tableIsZero ? 0 : second[b * Cp]
+                    v += src[4 * b]; v += src[4 * b + 1]; v += src[4 * b + 2]; v += src[4 * b + 3]
+                    o[b * K + 2 * j + 1] = v + n1
+                }
+                src += 16
+                first += 2 * rowStride
+            }
+        }
     }
 
-    /// `Layout.weightGradient(fromTable:into:channels:)`.
+    /// Folds a table-shaped gradient into PyTorch layout `[C, inputChannels, 1, K]`: the 0.25
+    /// row spreads a quarter to every input channel; the zero row contributes nothing.
     public func weightGradient(fromTable gradTable: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>,
                                channels range: Range<Int>? = nil) {
-        layout.weightGradient(fromTable: gradTable, into: out, channels: range)
+        let Cp = paddedChannels, K = width, R = codeRows, I = inputChannels
+        for c in range ?? 0..<channels {
+            for i in 0..<I {
+                for k in 0..<K {
+                    out[(c * I + i) * K + k] = gradTable[(k * R + i) * Cp + c] + 0.25 * gradTable[(k * R + I) * Cp + c]
+                }
+            }
+        }
     }
 
     /// Size of the dinucleotide gradient buffer (0 when there is no pair table).

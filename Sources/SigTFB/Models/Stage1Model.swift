@@ -78,13 +78,13 @@ public struct ModelError: Error, CustomStringConvertible, Sendable {
 public final class Stage1Model: @unchecked Sendable {
     public let architecture: Stage1Architecture
     public var parameters: NamedParameters {
-        didSet { convStale = true; parametersVersion &+= 1 }
+        didSet { parametersVersion &+= 1 }
     }
-    /// Counts changes of `parameters`: a trainer's per-thread lookup tables are rebuilt when
-    /// it moves.
+    /// Counts changes of `parameters`: a lookup table built from an older version is rebuilt
+    /// before use (the model's own, for inference, and each training thread's).
     private(set) var parametersVersion = 0
     var conv: OneHotConvolution
-    var convStale = true
+    var convVersion = -1
     /// Forward-only workspaces kept between inference calls (allocating and zero-filling them
     /// per call cost page faults); taken and returned under `poolLock`.
     private var workspacePool: [Stage1Workspace] = []
@@ -128,10 +128,14 @@ public final class Stage1Model: @unchecked Sendable {
 
     /// Rebuilds the lookup table after the weights changed.
     func refreshConvolution() {
-        if convStale {
-            conv.load(weight: parameters.tensors[0].data, bias: parameters.tensors[1].data)
-            convStale = false
-        }
+        loadConvolution(into: &conv, builtFrom: &convVersion)
+    }
+
+    /// Rebuilds `conv`'s tables from the parameters unless `version` says they are current.
+    func loadConvolution(into conv: inout OneHotConvolution, builtFrom version: inout Int) {
+        guard version != parametersVersion else { return }
+        conv.load(weight: parameters.tensors[0].data, bias: parameters.tensors[1].data)
+        version = parametersVersion
     }
 
     // MARK: - Inference
@@ -321,12 +325,7 @@ final class Stage1Workspace {
 
     /// Rebuilds this workspace's tables from the model's parameters if they changed since.
     func refreshConvolution(from model: Stage1Model) {
-        let version = model.parametersVersion
-        if convVersion != version {
-            let p = model.parameters.tensors
-            conv.load(weight: p[0].data, bias: p[1].data)
-            convVersion = version
-        }
+        model.loadConvolution(into: &conv, builtFrom: &convVersion)
     }
 
     /// Forward pass over `rows` (indices into the code matrix) with this workspace's tables,

@@ -139,7 +139,8 @@ public final class Stage1Trainer {
     }
 
     /// The second parallel half: each thread takes a slice of the parameters — whole pairs of
-    /// 8-channel filter groups of the convolution and an even share of each dense tensor — and
+    /// 8-channel filter groups of the convolution (64-byte lines of the table-form gradient's
+    /// rows and of the bias) and an even share of each dense tensor — and
     /// reduces the per-thread gradient buffers there (in part order, so the sums do not depend
     /// on timing), converts the convolution's gradient to PyTorch's layout, and with `update`
     /// applies Adam to the slice and checks it is finite. Each thread rebuilds its own lookup
@@ -162,7 +163,7 @@ public final class Stage1Trainer {
         // Gradient buffers as pointers: [part][buffer], part 0's receive the sums.
         let buffers: [[UnsafeMutablePointer<Float>]] = workspaces.prefix(filledParts).map { $0.gradientBuffers.map(\.pointer) }
         let adamStep: Adam.Step? = update ? optimizer.beginStep(counts: model.parameters.tensors.map(\.count)) : nil
-        let layout = model.conv.layout
+        let conv = model.conv  // sizes only: its tables are not read here
         let tableIsZero = !workspaces.prefix(filledParts).contains { $0.tableGradientTouched }
         var finite = [Bool](repeating: true, count: slices.count)
         finite.withUnsafeMutableBufferPointer { finiteParts in
@@ -189,8 +190,8 @@ public final class Stage1Trainer {
                     }
                     reduce(6, (lanes.lowerBound * pairFloats)..<(lanes.upperBound * pairFloats))
                     reduce(1, lanes)
-                    layout.weightGradient(fromTable: buffers[0][0], pairGradient: buffers[0][6],
-                                          into: grad[0].baseAddress!, channels: live, tableIsZero: tableIsZero)
+                    conv.weightGradient(fromTable: buffers[0][0], pairGradient: buffers[0][6],
+                                        into: grad[0].baseAddress!, channels: live, tableIsZero: tableIsZero)
                     (grad[1].baseAddress! + live.lowerBound).update(from: buffers[0][1] + live.lowerBound, count: live.count)
                     // The dense layers: an even share of each tensor.
                     let shares = denseShares[part]
