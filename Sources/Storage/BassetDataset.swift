@@ -32,9 +32,7 @@ public struct LabelMatrix: Sendable, Equatable {
     }
 
     public func subset<S: Sequence>(_ indices: S) -> LabelMatrix where S.Element == Int {
-        var out = [UInt8]()
-        for i in indices { out.append(contentsOf: values[(i * columns)..<((i + 1) * columns)]) }
-        return LabelMatrix(columns: columns, values: out)
+        LabelMatrix(columns: columns, values: gather(rows: Array(indices)))
     }
     /// Positives per column.
     public var positives: [Int] {
