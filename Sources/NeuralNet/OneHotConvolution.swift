@@ -63,10 +63,28 @@ public struct OneHotConvolution: Sendable {
         let C = channels, Cp = paddedChannels, K = width, R = codeRows, I = inputChannels
         table.withUnsafeMutableBufferPointer { tb in
           weight.withUnsafeBufferPointer { wb in
-            // Channel by channel: each input channel's K weights are contiguous in PyTorch's layout
-            // and land one table row apart (a constant stride).
+            // Eight channels at a time: their 8 × I × K weights (3 KiB at width 24) stay in L1 while
+            // each (offset, input channel) row receives their 32 bytes in one store. Channel by
+            // channel, every scalar store went to another line of the 60 KiB table (a row apart);
+            // this runs on every training step in every thread.
             let t = tb.baseAddress!, w = wb.baseAddress!
-            for c in 0..<C {
+            let rowStride: Int = I &* K
+            var c0 = 0
+            while c0 &+ 8 <= C {
+                for i in 0..<I {
+                    let s = w + (c0 &* I &+ i) &* K
+                    var dst = UnsafeMutableRawPointer(t + (i &* Cp &+ c0))
+                    for k in 0..<K {
+                        let v = SIMD8<Float>(s[k], s[k &+ rowStride], s[k &+ 2 &* rowStride], s[k &+ 3 &* rowStride],
+                                             s[k &+ 4 &* rowStride], s[k &+ 5 &* rowStride], s[k &+ 6 &* rowStride],
+                                             s[k &+ 7 &* rowStride])
+                        dst.storeBytes(of: v, as: SIMD8<Float>.self)
+                        dst += R &* Cp &* 4
+                    }
+                }
+                c0 &+= 8
+            }
+            for c in c0..<C {
                 for i in 0..<I {
                     let src = w + (c * I + i) * K
                     var dst = t + i * Cp + c

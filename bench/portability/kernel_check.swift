@@ -1,6 +1,9 @@
 // Portability check of the stage-1 kernels (on arm64: the generic SIMD path): every kernel against a plain
 // reference sum, max-only against arg-max, the Adam step against its scalar formula.
 import NeuralNet
+#if canImport(Glibc)
+import Glibc
+#endif
 
 var rng = SeededRandom(seed: 7)
 var worst: Float = 0, argmaxMismatches = 0, checked = 0
@@ -59,5 +62,15 @@ for i in 0..<13 {
     let expected = before[i] - (0.01 / 0.1) * m / ((v.squareRoot() / Float(0.001).squareRoot()) + 1e-8)
     adamWorst = max(adamWorst, abs(params.tensors[0].data[i] - expected))
 }
+// The training step's thread pool: 2000 regions of 2 and 3 parts, each part once per region,
+// also after its threads parked (the pause hint is `yield` on arm64).
+let pool = WorkerPool(threads: 3, spinNanoseconds: 20_000)
+var poolCounts = [Int](repeating: 0, count: 3)
+for region in 0..<2000 {
+    if region % 500 == 499 { usleep(50_000) }
+    poolCounts.withUnsafeMutableBufferPointer { c in pool.run(count: 2 + region % 2) { c[$0] += 1 } }
+}
+let poolOK = poolCounts == [2000, 2000, 1000]
+print("worker pool part counts \(poolCounts) (expected [2000, 2000, 1000])")
 print("checked \(checked) channel maxima; worst relative error \(worst); arg-max differing from the reference \(argmaxMismatches) (rounding ties only if small); Adam worst abs error \(adamWorst)")
-print(worst < 1e-4 && adamWorst < 1e-6 ? "KERNEL CHECK OK" : "KERNEL CHECK FAILED")
+print(worst < 1e-4 && adamWorst < 1e-6 && poolOK ? "KERNEL CHECK OK" : "KERNEL CHECK FAILED")

@@ -17,12 +17,15 @@ public final class Stage1Trainer {
     var logits: [Float] = []
     var gradLogits: [Float] = []
     var gradients: NamedParameters
+    /// The threads of every step's two parallel regions, kept spinning between steps.
+    let pool: WorkerPool
 
     public init(model: Stage1Model, optimizer: Adam, loss: MultiLabelLoss, threads: Int) {
         self.model = model
         self.optimizer = optimizer
         self.loss = loss
         self.threads = max(1, threads)
+        self.pool = WorkerPool(threads: max(1, threads))
         self.gradients = model.parameters.zerosLike()
     }
 
@@ -98,7 +101,7 @@ public final class Stage1Trainer {
                     let lgp = lg.baseAddress!, glp = gl.baseAddress!, ltp = lt.baseAddress!, tp = t.baseAddress!
                     let ctp = cellTypes == nil ? nil : ct.baseAddress
                     let share = convShare(parts: parts)
-                    Parallel.forEachChunk(count: B, parts: threads) { part, range in
+                    pool.forEachChunk(count: B, parts: threads) { part, range in
                         let w = ws[part], first = range.lowerBound * N
                         w.refreshConvolution(from: model)
                         if parts.count == 1 {
@@ -172,7 +175,7 @@ public final class Stage1Trainer {
             // computeGradients leaves the parameters alone (not even a write access: their
             // version would move and the tables be rebuilt).
             func run(_ params: [UnsafeMutableBufferPointer<Float>]) {
-                Parallel.forEachChunk(count: slices.count, parts: slices.count) { part, _ in
+                pool.forEachChunk(count: slices.count, parts: slices.count) { part, _ in
                     /// sum[i] += each later part's buffer k at i, in part order.
                     func reduce(_ k: Int, _ range: Range<Int>) {
                         let d = buffers[0][k]
