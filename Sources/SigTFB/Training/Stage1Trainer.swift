@@ -12,7 +12,8 @@ public final class Stage1Trainer {
     public let model: Stage1Model
     public var optimizer: Adam
     public let loss: MultiLabelLoss
-    public let threads: Int
+    /// Parts of each step (the pool's threads, the caller's included).
+    public var threads: Int { pool.threads }
     var workspaces: [Stage1Workspace] = []
     var logits: [Float] = []
     var gradLogits: [Float] = []
@@ -24,8 +25,7 @@ public final class Stage1Trainer {
         self.model = model
         self.optimizer = optimizer
         self.loss = loss
-        self.threads = max(1, threads)
-        self.pool = WorkerPool(threads: max(1, threads))
+        self.pool = WorkerPool(threads: threads)
         self.gradients = model.parameters.zerosLike()
     }
 
