@@ -122,13 +122,7 @@ public final class WorkerPool: @unchecked Sendable {
                 pthread_mutex_unlock(mutex)
             }
             body(0)
-            var spins = 0
-            while remaining.load(ordering: .acquiring) > 0 {
-                sigtfb_spin_pause()
-                spins &+= 1
-                // A pool thread descheduled (more threads than cores): let it run.
-                if spins > 4096 { sched_yield() }
-            }
+            SpinWait.until(yieldAfter: 4096) { remaining.load(ordering: .acquiring) == 0 }
             job = nil
         }
 

@@ -1,9 +1,6 @@
 import Genomics
 import NeuralNet
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// One optimisation step at a time for a `Stage1Model`: forward on all cores, the loss on the
 /// whole batch, backward with per-thread gradient buffers reduced in a fixed order (so the result
@@ -305,10 +302,7 @@ final class ConvolutionShare: @unchecked Sendable {
             let q = (part + k) % ranges.count
             while let r = claim(q, size: { min($0, 16) }, owner: false) { run(q, r) }
         }
-        var spins = 0
-        while done[part].load(ordering: .acquiring) < ranges[part].count {
-            spins += 1
-            if spins > 64 { sched_yield() }
-        }
+        // The rows others took are at most one small chunk each: a short wait.
+        SpinWait.until(yieldAfter: 64) { done[part].load(ordering: .acquiring) >= ranges[part].count }
     }
 }
