@@ -65,8 +65,10 @@ workflow-check:
 	    echo "workflow check SKIPPED: snakemake could not be installed from PyPI"; \
 	fi
 
-bench: release
-	$(BIN) bench
+# The build's messages go to stderr, so that `make bench > bench.json` holds the JSON alone.
+bench:
+	@$(MAKE) --no-print-directory release >&2
+	@$(BIN) bench
 
 clean:
 	rm -rf .build $(DEMO_OUT)
