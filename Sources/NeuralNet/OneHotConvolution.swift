@@ -338,11 +338,11 @@ public struct OneHotConvolution: Sendable {
         }
         // Plain sequences: packed bases now, kernel below; r of the i-th plain one
         // (the last slot of each scratch row holds it).
-        // Rows of packed bases as short as they can be (L/4 + 9 bytes written by `packBases`, then
-        // the 2-byte row tag; 40 bytes at L = 101): the kernels sweep all rows once per pair of
-        // groups while that pair's 32 KiB table part should stay in L1, and rows of `L` UInt16s
-        // (208 bytes, the tag on a line of its own) took up to two more lines each.
-        let stride = (L / 4 + 11 + 7) / 8 * 4
+        // Rows of packed bases as short as they can be (then the 2-byte row tag; 40 bytes at
+        // L = 101): the kernels sweep all rows once per pair of groups while that pair's 32 KiB
+        // table part should stay in L1, and rows of `L` UInt16s (208 bytes, the tag on a line of
+        // its own) took up to two more lines each.
+        let stride = OneHotConvolution.packedRowBytes(length: L, extra: 2) / 2
         var plainCount = 0
         // Rows are sampled at random from the whole data set: ask for all of them first, so that
         // their cache misses overlap (each row's first read waited for memory: most of this
@@ -707,9 +707,13 @@ public struct OneHotConvolution: Sendable {
 
     /// Bytes per sequence of `accumulateGradientBatch`'s scratch: its pair codes (one a
     /// position), or its packed bases with the 8 zero bytes after them; the last byte flags a
-    /// plain sequence. (With packed bases the rows are packed closer, `(L / 4 + 17) / 8 * 8`
-    /// bytes apart.)
-    @inlinable static func gradientScratchStride(length L: Int) -> Int { max(L, (L / 4 + 17) / 8 * 8) }
+    /// plain sequence. (With packed bases the rows are packed closer, `packedRowBytes(length: L,
+    /// extra: 1)` apart.)
+    @inlinable static func gradientScratchStride(length L: Int) -> Int { max(L, packedRowBytes(length: L, extra: 1)) }
+
+    /// Bytes of a scratch row holding `packBases`' output for `L` bases (the packed bases and
+    /// the 8 zero bytes after them) and `extra` bytes more, rounded up to a multiple of 8.
+    @inlinable static func packedRowBytes(length L: Int, extra: Int) -> Int { (L / 4 + 9 + extra + 7) / 8 * 8 }
 
     /// Whether plain sequences' gradients are scattered from windows of packed bases (every
     /// filter's pairs within one 64-bit window of 29 bases).
@@ -744,7 +748,7 @@ public struct OneHotConvolution: Sendable {
         // With windows a row needs only the packed bases and the flag (40 bytes at L = 101, not
         // 101): fewer lines to sweep per block of channels while the block's gradient sits in L1.
         let windows = scattersFromWindows
-        let S = windows ? (L / 4 + 17) / 8 * 8 : OneHotConvolution.gradientScratchStride(length: L)
+        let S = windows ? OneHotConvolution.packedRowBytes(length: L, extra: 1) : OneHotConvolution.gradientScratchStride(length: L)
         var plainCount = 0, touched = false
         for (r, seq) in rows.enumerated() {
             let s = codes + seq * L
