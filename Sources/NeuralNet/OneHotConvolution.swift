@@ -304,7 +304,13 @@ public struct OneHotConvolution: Sendable {
     }
 
     /// UInt16s of scratch `forwardBatch` needs for `count` sequences of `length`.
-    public static func batchScratchCount(length: Int, count: Int) -> Int { count * ((length + 7) / 8 * 8) }
+    public static func batchScratchCount(length: Int, count: Int) -> Int { count * batchRowStride(length: length) }
+
+    /// UInt16s per sequence of `forwardBatch`'s scratch: its packed bases, then its 2-byte row
+    /// tag (20 at length 101). Short rows on purpose: the kernels sweep all rows once per pair of
+    /// groups while that pair's 32 KiB table part should stay in L1, and rows of `length`
+    /// UInt16s (208 bytes, the tag on a line of its own) took up to two more lines each.
+    @inlinable static func batchRowStride(length L: Int) -> Int { packedRowBytes(length: L, extra: 2) / 2 }
 
     /// Forward pass for a batch: sequence r starts at `codes + rows[r] * length`; its maxima and
     /// arg-max go to `maxima + r * paddedChannels`, `argmax + r * paddedChannels` (as `forward`).
@@ -338,11 +344,7 @@ public struct OneHotConvolution: Sendable {
         }
         // Plain sequences: packed bases now, kernel below; r of the i-th plain one
         // (the last slot of each scratch row holds it).
-        // Rows of packed bases as short as they can be (then the 2-byte row tag; 40 bytes at
-        // L = 101): the kernels sweep all rows once per pair of groups while that pair's 32 KiB
-        // table part should stay in L1, and rows of `L` UInt16s (208 bytes, the tag on a line of
-        // its own) took up to two more lines each.
-        let stride = OneHotConvolution.packedRowBytes(length: L, extra: 2) / 2
+        let stride = OneHotConvolution.batchRowStride(length: L)
         var plainCount = 0
         // Rows are sampled at random from the whole data set: ask for all of them first, so that
         // their cache misses overlap (each row's first read waited for memory: most of this
