@@ -27,8 +27,9 @@ public enum Parallel {
     /// self-scheduling): large chunks while there is much left, small ones at the end, so the
     /// threads finish within a small chunk of each other. Which worker runs which items depends
     /// on timing: use it only where each item's result does not.
+    /// With `pool` (of at least `workers` threads) the workers are the pool's threads.
     public static func forEachGuidedChunk(count: Int, maxChunk: Int, minChunk: Int, workers: Int,
-                                          _ body: (Int, Range<Int>) -> Void) {
+                                          pool: WorkerPool? = nil, _ body: (Int, Range<Int>) -> Void) {
         let hi = max(1, maxChunk), lo = max(1, min(minChunk, hi))
         func size(_ remaining: Int, _ w: Int) -> Int { min(remaining, max(lo, min(hi, remaining / (2 * w)))) }
         let w = max(1, min(workers, (count + lo - 1) / lo))
@@ -38,7 +39,10 @@ public enum Parallel {
             return
         }
         let next = BlockCounter()
-        DispatchQueue.concurrentPerform(iterations: w) { worker in
+        let run: (Int, (Int) -> Void) -> Void = { count, job in
+            if let pool, count <= pool.threads { pool.run(count: count, job) } else { DispatchQueue.concurrentPerform(iterations: count, execute: job) }
+        }
+        run(w) { worker in
             var claimed = next.value.load(ordering: .relaxed)
             while claimed < count {
                 let end = claimed + size(count - claimed, w)

@@ -37,6 +37,19 @@ public final class WorkerPool: @unchecked Sendable {
 
     deinit { state?.stop() }
 
+    /// A pool of `threads` threads for the whole process, started on first use and kept: for
+    /// callers without a pool of their own (inference), whose calls also follow each other
+    /// closely. A region started while it is busy runs on `concurrentPerform` (see above).
+    public static func shared(threads: Int) -> WorkerPool {
+        sharedPools.withLock { pools in
+            if let pool = pools[threads] { return pool }
+            let pool = WorkerPool(threads: threads)
+            pools[threads] = pool
+            return pool
+        }
+    }
+    private static let sharedPools = Mutex<[Int: WorkerPool]>([:])
+
     /// Runs `body(i)` for each i in 0..<count (`count` at most `threads`), concurrently, and
     /// returns when all have returned.
     public func run(count: Int, _ body: (Int) -> Void) {

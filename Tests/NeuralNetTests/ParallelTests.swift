@@ -21,9 +21,12 @@ final class ParallelTests: XCTestCase {
         for (count, hi, lo, workers) in [(1024, 128, 16, 2), (2048, 128, 16, 3), (1000, 96, 7, 3), (5, 32, 16, 4),
                                          (0, 8, 2, 2), (77, 1, 1, 1), (300, 500, 16, 2), (40, 128, 16, 8)] {
             let tally = Tally()
-            for _ in 0..<20 {
+            // On dispatch's threads, on a pool of the workers' size, and on one too small (which
+            // falls back to dispatch).
+            for round in 0..<30 {
                 tally.hits = []
-                Parallel.forEachGuidedChunk(count: count, maxChunk: hi, minChunk: lo, workers: workers) { worker, range in
+                let pool: WorkerPool? = round % 3 == 0 ? nil : WorkerPool.shared(threads: round % 3 == 1 ? max(1, workers) : 2)
+                Parallel.forEachGuidedChunk(count: count, maxChunk: hi, minChunk: lo, workers: workers, pool: pool) { worker, range in
                     XCTAssertTrue(range.count <= hi && (range.count >= lo || range.upperBound == count),
                                   "\(range) of \(count), chunks \(lo)...\(hi)")
                     XCTAssertTrue((0..<max(1, workers)).contains(worker))

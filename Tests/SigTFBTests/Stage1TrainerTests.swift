@@ -99,9 +99,9 @@ final class Stage1TrainerTests: XCTestCase {
     }
 }
 
-/// Inference in rounds, the convolution in shrinking chunks on any thread, the dense layers per
-/// fixed block of 128: the same bits as running each 128-sequence block whole, for every thread
-/// count.
+/// Inference in chunks that shrink towards the end, on any thread: the same bits for every
+/// thread count as each sequence alone (its convolution as a training workspace computes it, its
+/// dense layers as `DenseHead.reference`).
 final class Stage1InferenceTests: XCTestCase {
     func testOutputsEqualBlockByBlockForEveryThreadCount() {
         var rng = SeededRandom(seed: 31)
@@ -112,17 +112,24 @@ final class Stage1InferenceTests: XCTestCase {
         model.refreshConvolution()
         for indices in [nil, (0..<1500).map { _ in rng.below(n) }] {
             let rows = indices ?? Array(0..<n)
-            // Reference: each block of 128 through one workspace, as one call.
+            // Reference: blocks of 100 through one workspace; each sequence's maxima through the
+            // head's one-value-at-a-time reference.
             var refLogits: [Float] = [], refPooled: [Float] = []
             let ws = Stage1Workspace(architecture: model.architecture, conv: model.conv, rows: 256, training: false)
+            let head = model.refreshedHead(), Cp = model.conv.paddedChannels
             seqs.codes.withUnsafeBufferPointer { codes in
-                for b0 in stride(from: 0, to: rows.count, by: 128) {
-                    let b1 = min(rows.count, b0 + 128)
+                for b0 in stride(from: 0, to: rows.count, by: 100) {
+                    let b1 = min(rows.count, b0 + 100)
                     ws.forward(model: model, codes: codes.baseAddress!, length: L, rows: rows[b0..<b1], needArgmax: false)
-                    refLogits += UnsafeBufferPointer(start: ws.logits.pointer, count: (b1 - b0) * 3)
                     refPooled += UnsafeBufferPointer(start: ws.pooled.pointer, count: (b1 - b0) * 21)
+                    for r in 0..<(b1 - b0) {
+                        refLogits += head.reference(Array(UnsafeBufferPointer(start: ws.maxima.pointer + r * Cp, count: 21)))
+                    }
                 }
             }
+            // The head and sgemm's dense layers agree to rounding.
+            let viaGemm = ws.logits.array((rows.count - (rows.count - 1) / 100 * 100) * 3)
+            for (a, b) in zip(viaGemm, refLogits.suffix(viaGemm.count)) { XCTAssertEqual(a, b, accuracy: 1e-5 * max(1, abs(b))) }
             for threads in [1, 2, 3] {
                 XCTAssertTrue(model.logits(seqs, indices: indices, threads: threads) == refLogits, "logits, \(threads) threads")
                 XCTAssertTrue(model.pooledFeatures(seqs, indices: indices, threads: threads) == refPooled, "pooled, \(threads) threads")

@@ -89,6 +89,9 @@ public final class Stage1Model: @unchecked Sendable {
     /// per call cost page faults); taken and returned under `poolLock`.
     private var workspacePool: [Stage1Workspace] = []
     private let poolLock = NSLock()
+    /// The dense layers in inference's layout, built from parameters version `headVersion`.
+    private var head: DenseHead?
+    private var headVersion = -1
 
     /// Random initialisation as the original: normal(0, convStd) conv weights, normal(0, linearStd)
     /// linear weights, zero biases.
@@ -156,38 +159,14 @@ public final class Stage1Model: @unchecked Sendable {
         forwardAll(sequences, indices: indices, threads: threads, wantPooled: true).pooled
     }
 
-    /// Sequences per block of the dense layers in inference. A sequence's outputs depend on its
-    /// block (sgemm's summation can depend on the row count) and on nothing else: not on the
-    /// thread or the thread count, so every thread count gives the same bits.
-    static let inferenceBlock = 128
-
-    /// Sequences per round of inference: their convolution maxima are held (`superBlock ×
-    /// paddedChannels` floats) until their block's dense layers run.
-    static let superBlock = 16 * inferenceBlock
-
-    /// Per-call inference buffers: the maxima of a round and one completion counter per block.
-    final class InferenceScratch: @unchecked Sendable {
-        let maxima: ScratchBuffer<Float>
-        let done: UnsafeMutablePointer<Atomic<Int>>
-        let blocks = Stage1Model.superBlock / Stage1Model.inferenceBlock
-
-        init(paddedChannels: Int) {
-            maxima = ScratchBuffer(repeating: 0, count: Stage1Model.superBlock * paddedChannels)
-            done = .allocate(capacity: blocks)
-            for k in 0..<blocks { (done + k).initialize(to: Atomic(0)) }
-        }
-
-        deinit {
-            done.deinitialize(count: blocks)
-            done.deallocate()
-        }
-    }
-    private var scratchPool: [InferenceScratch] = []
+    /// Most sequences per chunk of inference (a workspace holds 256 rows).
+    static let inferenceChunk = 128
 
     func forwardAll(_ sequences: EncodedSequences, indices: [Int]?, threads: Int, wantPooled: Bool) -> (logits: [Float], pooled: [Float]) {
         precondition(sequences.length == architecture.sequenceLength,
                      "sequences have length \(sequences.length), the model expects \(architecture.sequenceLength)")
         refreshConvolution()
+        let head = refreshedHead()
         let rows = indices ?? Array(0..<sequences.count)
         let n = rows.count
         let N = architecture.cellTypes, C = architecture.channels, Cp = conv.paddedChannels, L = sequences.length
@@ -197,7 +176,6 @@ public final class Stage1Model: @unchecked Sendable {
         poolLock.lock()
         var workspaces = Array(workspacePool.suffix(wanted))
         workspacePool.removeLast(workspaces.count)
-        let scratch = scratchPool.popLast() ?? InferenceScratch(paddedChannels: Cp)
         poolLock.unlock()
         while workspaces.count < wanted {
             workspaces.append(Stage1Workspace(architecture: architecture, conv: conv, rows: 256, training: false))
@@ -206,53 +184,50 @@ public final class Stage1Model: @unchecked Sendable {
             poolLock.lock()
             workspacePool.append(contentsOf: workspaces)
             if workspacePool.count > 2 * Parallel.availableCores { workspacePool.removeFirst(workspacePool.count - 2 * Parallel.availableCores) }
-            if scratchPool.count < Parallel.availableCores { scratchPool.append(scratch) }
             poolLock.unlock()
         }
-        let block = Stage1Model.inferenceBlock
+        // Chunks that shrink towards the end, claimed by whichever thread is free, so the threads
+        // finish together (with fixed blocks one thread often ran a whole last block alone: two
+        // 1-thread processes out-ran one 2-thread process by a third). The convolution and the
+        // dense head are exact per sequence however the sequences are cut, so every thread count
+        // gives the same bits. The threads are a pool kept spinning between calls (inference
+        // calls of 1,024 sequences take 0.2-2 ms; waking parked threads each time left a core
+        // idle about a tenth of the time at C = 16).
+        let pool = wanted > 1 ? WorkerPool.shared(threads: wanted) : nil
+        let conv = self.conv
         sequences.codes.withUnsafeBufferPointer { codes in
             logits.withUnsafeMutableBufferPointer { lg in
                 pooled.withUnsafeMutableBufferPointer { pl in
-                    let lgp = lg.baseAddress!, plp = wantPooled ? pl.baseAddress : nil
-                    let mx = scratch.maxima.pointer, done = scratch.done
-                    // Rounds of up to `superBlock` sequences. Within a round the convolution (all
-                    // but a few percent of the work, and exact per sequence however it is cut) goes
-                    // in chunks that shrink towards the end, claimed by whichever thread is free,
-                    // so the threads finish together (with fixed 128-sequence blocks one thread
-                    // often ran a whole last block alone: two 1-thread processes out-ran one
-                    // 2-thread process by a third). The dense layers run per fixed block of 128, by
-                    // the thread that completes the block's last convolution.
-                    var start = 0
-                    while start < n {
-                        let m = min(Stage1Model.superBlock, n - start)
-                        for k in 0..<((m + block - 1) / block) { done[k].store(0, ordering: .relaxed) }
-                        Parallel.forEachGuidedChunk(count: m, maxChunk: block, minChunk: 16, workers: wanted) { worker, chunk in
+                    rows.withUnsafeBufferPointer { allRows in
+                        let lgp = lg.baseAddress!, plp = wantPooled ? pl.baseAddress : nil
+                        Parallel.forEachGuidedChunk(count: n, maxChunk: Stage1Model.inferenceChunk, minChunk: 16,
+                                                    workers: wanted, pool: pool) { worker, chunk in
                             let ws = workspaces[worker]
-                            rows[(start + chunk.lowerBound)..<(start + chunk.upperBound)].withUnsafeBufferPointer { rws in
-                                conv.forwardBatch(codes: codes.baseAddress!, length: L, rows: rws,
-                                                  maxima: mx + chunk.lowerBound * Cp, argmax: ws.argmax.pointer,
-                                                  scratch: ws.batchOffsets.pointer, rowOffsets: ws.rowOffsets.pointer,
-                                                  needArgmax: false)
-                            }
-                            var k = chunk.lowerBound / block
-                            while k * block < chunk.upperBound {
-                                let b0 = k * block, b1 = min(m, b0 + block)
-                                let mine = min(b1, chunk.upperBound) - max(b0, chunk.lowerBound)
-                                // Acquire-release: whoever completes the block sees every chunk's maxima.
-                                if done[k].add(mine, ordering: .acquiringAndReleasing).newValue == b1 - b0 {
-                                    ws.dense(model: self, maxima: mx + b0 * Cp, count: b1 - b0)
-                                    (lgp + (start + b0) * N).update(from: ws.logits.pointer, count: (b1 - b0) * N)
-                                    if let plp { (plp + (start + b0) * C).update(from: ws.pooled.pointer, count: (b1 - b0) * C) }
-                                }
-                                k += 1
-                            }
+                            conv.forwardBatch(codes: codes.baseAddress!, length: L, rows: UnsafeBufferPointer(rebasing: allRows[chunk]),
+                                              maxima: ws.maxima.pointer, argmax: ws.argmax.pointer,
+                                              scratch: ws.batchOffsets.pointer, rowOffsets: ws.rowOffsets.pointer,
+                                              needArgmax: false)
+                            head.run(ws.maxima.pointer, rows: chunk.count, stride: Cp, into: lgp + chunk.lowerBound * N,
+                                     reluInputs: plp.map { $0 + chunk.lowerBound * C })
                         }
-                        start += m
                     }
                 }
             }
         }
         return (logits, pooled)
+    }
+
+    /// The dense layers as inference runs them, rebuilt when the parameters changed.
+    func refreshedHead() -> DenseHead {
+        poolLock.lock()
+        defer { poolLock.unlock() }
+        if let head, headVersion == parametersVersion { return head }
+        let p = parameters.tensors, a = architecture
+        let h = DenseHead(fc1Weight: p[2].data, fc1Bias: p[3].data, fc2Weight: p[4].data, fc2Bias: p[5].data,
+                          inputs: a.channels, hidden: a.hidden, outputs: a.cellTypes)
+        head = h
+        headVersion = parametersVersion
+        return h
     }
 }
 
