@@ -132,29 +132,27 @@ public struct OneHotConvolution: Sendable {
             let T = K / 3
             if !isKnownUniquelyReferenced(&tripleTable) { tripleTable = AlignedFloats(count: tripleTable.count) }
             table.withUnsafeBufferPointer { t in
-                do {
-                    let tt = UnsafeMutableBufferPointer(start: tripleTable.pointer, count: tripleTable.count)
-                    let base = UnsafeRawPointer(t.baseAddress!)
-                    for g in 0..<(Cp / 8) {
-                        for j in 0..<T {
-                            // Group g is half g % 2 of pair g / 2; rows are 16 floats (64 bytes).
-                            // Offsets typed as Int: untyped, Swift 6.0.3 (Debian's arm64 toolchain, under qemu)
-                            // gave up type-checking this closure "in reasonable time".
-                            let dstOffset: Int = ((g / 2) * T + j) * 64 * 16 + (g % 2) * 8
-                            let dst = UnsafeMutableRawPointer(tt.baseAddress! + dstOffset)
-                            let kaOffset: Int = ((3 * j * R) * Cp + 8 * g) * 4, rowBytes: Int = R * Cp * 4
-                            let ka = base + kaOffset, kb = ka + rowBytes, kc = kb + rowBytes
-                            // The bias joins term 0 after the three weights, as the kernels used to add it.
-                            let foldedBias: SIMD8<Float>? = j == 0 ? biasVector(group: g) : nil
-                            for a in 0..<4 {
-                                let va = ka.loadUnaligned(fromByteOffset: a * Cp * 4, as: SIMD8<Float>.self)
-                                for b in 0..<4 {
-                                    let vab = va + kb.loadUnaligned(fromByteOffset: b * Cp * 4, as: SIMD8<Float>.self)
-                                    for c in 0..<4 {
-                                        let sum = vab + kc.loadUnaligned(fromByteOffset: c * Cp * 4, as: SIMD8<Float>.self)
-                                        dst.storeBytes(of: foldedBias.map { $0 + sum } ?? sum,
-                                                       toByteOffset: (a + b * 4 + c * 16) * 64, as: SIMD8<Float>.self)
-                                    }
+                let tt = UnsafeMutableBufferPointer(start: tripleTable.pointer, count: tripleTable.count)
+                let base = UnsafeRawPointer(t.baseAddress!)
+                for g in 0..<(Cp / 8) {
+                    for j in 0..<T {
+                        // Group g is half g % 2 of pair g / 2; rows are 16 floats (64 bytes).
+                        // Offsets typed as Int: untyped, Swift 6.0.3 (Debian's arm64 toolchain, under qemu)
+                        // gave up type-checking this closure "in reasonable time".
+                        let dstOffset: Int = ((g / 2) * T + j) * 64 * 16 + (g % 2) * 8
+                        let dst = UnsafeMutableRawPointer(tt.baseAddress! + dstOffset)
+                        let kaOffset: Int = ((3 * j * R) * Cp + 8 * g) * 4, rowBytes: Int = R * Cp * 4
+                        let ka = base + kaOffset, kb = ka + rowBytes, kc = kb + rowBytes
+                        // The bias joins term 0 after the three weights, as the kernels used to add it.
+                        let foldedBias: SIMD8<Float>? = j == 0 ? biasVector(group: g) : nil
+                        for a in 0..<4 {
+                            let va = ka.loadUnaligned(fromByteOffset: a * Cp * 4, as: SIMD8<Float>.self)
+                            for b in 0..<4 {
+                                let vab = va + kb.loadUnaligned(fromByteOffset: b * Cp * 4, as: SIMD8<Float>.self)
+                                for c in 0..<4 {
+                                    let sum = vab + kc.loadUnaligned(fromByteOffset: c * Cp * 4, as: SIMD8<Float>.self)
+                                    dst.storeBytes(of: foldedBias.map { $0 + sum } ?? sum,
+                                                   toByteOffset: (a + b * 4 + c * 16) * 64, as: SIMD8<Float>.self)
                                 }
                             }
                         }

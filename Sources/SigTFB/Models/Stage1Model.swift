@@ -172,7 +172,9 @@ public final class Stage1Model: @unchecked Sendable {
         let N = architecture.cellTypes, C = architecture.channels, Cp = conv.paddedChannels, L = sequences.length
         var logits = [Float](repeating: 0, count: n * N)
         var pooled = [Float](repeating: 0, count: wantPooled ? n * C : 0)
-        let wanted = max(1, threads)
+        // The outputs do not depend on the thread count, and threads beyond the cores would only
+        // take turns (the pool's threads spin between calls).
+        let wanted = max(1, min(threads, Parallel.availableCores))
         poolLock.lock()
         var workspaces = Array(workspacePool.suffix(wanted))
         workspacePool.removeLast(workspaces.count)
@@ -293,8 +295,7 @@ final class Stage1Workspace {
     var tableGradientTouched = false
 
     func zeroGradients() {
-        for g in [gConvBias, gFc1W, gFc1b, gFc2W, gFc2b, gPairTable] { g.fill(0) }
-        if tableGradientTouched { gTable.fill(0) }
+        for g in gradientBuffers where g !== gTable || tableGradientTouched { g.fill(0) }
         tableGradientTouched = false
     }
 
