@@ -47,12 +47,6 @@ public struct DenseHead: Sendable {
         b2 = fc2Bias + [Float](repeating: 0, count: outputsPadded - outputs)
     }
 
-    /// `max(0, x)` as `Swift.max(0, x)` gives it for numbers (NaN becomes 0), eight at a time.
-    @inlinable @inline(__always)
-    static func relu(_ v: SIMD8<Float>) -> SIMD8<Float> {
-        SIMD8<Float>(repeating: 0).replacing(with: v, where: v .> 0)
-    }
-
     /// For each of `rows` rows of `inputs` values (`stride` floats apart from `x`): `outputs`
     /// values to `y` (rows `outputs` apart), and the inputs after ReLU to `reluInputs` (rows
     /// `inputs` apart) when given.
@@ -75,8 +69,8 @@ public struct DenseHead: Sendable {
                     // Two rows per pass (eight independent sums in flight); a lone last row is
                     // run as both, its copy discarded.
                     let second = r + 1 < rows ? r + 1 : r
-                    DenseHead.reluRow(x + r * stride, count: C, into: xr)
-                    DenseHead.reluRow(x + second * stride, count: C, into: xr + (C + 8))
+                    ReLU.apply(x + r * stride, count: C, into: xr)
+                    ReLU.apply(x + second * stride, count: C, into: xr + (C + 8))
                     if let reluInputs {
                         (reluInputs + r * C).update(from: xr, count: C)
                         if second != r { (reluInputs + second * C).update(from: xr + (C + 8), count: C) }
@@ -93,19 +87,6 @@ public struct DenseHead: Sendable {
             }
           }
         }
-    }
-
-    /// `dst[c] = max(0, src[c])` for `count` values: eight at a time as `relu`, the rest as
-    /// `Swift.max` (the two differ only on -0: as stage 1's pooled features always were).
-    @inlinable @inline(__always)
-    static func reluRow(_ src: UnsafePointer<Float>, count: Int, into dst: UnsafeMutablePointer<Float>) {
-        var c = 0
-        while c + 8 <= count {
-            let v = UnsafeRawPointer(src + c).loadUnaligned(as: SIMD8<Float>.self)
-            UnsafeMutableRawPointer(dst + c).storeBytes(of: relu(v), as: SIMD8<Float>.self)
-            c += 8
-        }
-        while c < count { dst[c] = max(0, src[c]); c += 1 }
     }
 
     /// Hidden values after ReLU for two rows, 32 at a time: each sum starts from the bias and adds
@@ -131,10 +112,10 @@ public struct DenseHead: Sendable {
                 row += Hp * 4
             }
             let s0 = UnsafeMutableRawPointer(h0 + j), s1 = UnsafeMutableRawPointer(h1 + j)
-            s0.storeBytes(of: relu(a0), as: V.self); s0.storeBytes(of: relu(a1), toByteOffset: 32, as: V.self)
-            s0.storeBytes(of: relu(a2), toByteOffset: 64, as: V.self); s0.storeBytes(of: relu(a3), toByteOffset: 96, as: V.self)
-            s1.storeBytes(of: relu(e0), as: V.self); s1.storeBytes(of: relu(e1), toByteOffset: 32, as: V.self)
-            s1.storeBytes(of: relu(e2), toByteOffset: 64, as: V.self); s1.storeBytes(of: relu(e3), toByteOffset: 96, as: V.self)
+            s0.storeBytes(of: ReLU.apply(a0), as: V.self); s0.storeBytes(of: ReLU.apply(a1), toByteOffset: 32, as: V.self)
+            s0.storeBytes(of: ReLU.apply(a2), toByteOffset: 64, as: V.self); s0.storeBytes(of: ReLU.apply(a3), toByteOffset: 96, as: V.self)
+            s1.storeBytes(of: ReLU.apply(e0), as: V.self); s1.storeBytes(of: ReLU.apply(e1), toByteOffset: 32, as: V.self)
+            s1.storeBytes(of: ReLU.apply(e2), toByteOffset: 64, as: V.self); s1.storeBytes(of: ReLU.apply(e3), toByteOffset: 96, as: V.self)
             j += 32
         }
     }
@@ -187,7 +168,7 @@ public struct DenseHead: Sendable {
     public func reference(_ x: [Float]) -> [Float] {
         var xr = [Float](repeating: 0, count: inputs)
         x.withUnsafeBufferPointer { src in
-            xr.withUnsafeMutableBufferPointer { DenseHead.reluRow(src.baseAddress!, count: inputs, into: $0.baseAddress!) }
+            xr.withUnsafeMutableBufferPointer { ReLU.apply(src.baseAddress!, count: inputs, into: $0.baseAddress!) }
         }
         var h = [Float](repeating: 0, count: hidden)
         for j in 0..<hidden {

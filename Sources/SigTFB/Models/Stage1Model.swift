@@ -342,22 +342,11 @@ final class Stage1Workspace {
         }
     }
 
-    /// `out[r * C + c] = max(0, maxima[r * stride + c])` (as `Swift.max(0, x)`: x > 0 ? x : 0),
-    /// eight channels at a time (the scalar loop compiled to one channel at a time).
+    /// `out[r * C + c] = max(0, maxima[r * stride + c])`, as `ReLU.apply` (and so as inference's
+    /// `DenseHead` gives the pooled features).
     static func relu(rows: Int, channels C: Int, from maxima: UnsafePointer<Float>, stride: Int,
                      into out: UnsafeMutablePointer<Float>) {
-        typealias V = SIMD8<Float>
-        let zero = V(repeating: 0)
-        for r in 0..<rows {
-            let src = UnsafeRawPointer(maxima + r &* stride), dst = out + r &* C
-            var c = 0
-            while c &+ 8 <= C {
-                let v = src.loadUnaligned(fromByteOffset: c &* 4, as: V.self)
-                UnsafeMutableRawPointer(dst + c).storeBytes(of: zero.replacing(with: v, where: v .> zero), as: V.self)
-                c &+= 8
-            }
-            while c < C { dst[c] = max(0, maxima[r &* stride &+ c]); c &+= 1 }
-        }
+        for r in 0..<rows { ReLU.apply(maxima + r &* stride, count: C, into: out + r &* C) }
     }
 
     /// Backward pass for the rows of the last `forward`, given ∂loss/∂logits for them;
