@@ -41,7 +41,8 @@ public final class WorkerPool: @unchecked Sendable {
     /// callers without a pool of their own (inference), whose calls also follow each other
     /// closely. A region started while it is busy runs on `concurrentPerform` (see above).
     public static func shared(threads: Int) -> WorkerPool {
-        sharedPools.withLock { pools in
+        let threads = max(1, threads)
+        return sharedPools.withLock { pools in
             if let pool = pools[threads] { return pool }
             let pool = WorkerPool(threads: threads)
             pools[threads] = pool

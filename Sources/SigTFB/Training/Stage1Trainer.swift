@@ -15,14 +15,15 @@ public final class Stage1Trainer {
     var logits: [Float] = []
     var gradLogits: [Float] = []
     var gradients: NamedParameters
-    /// The threads of every step's two parallel regions, kept spinning between steps.
+    /// The threads of every step's two parallel regions, kept spinning between steps: the
+    /// process's pool for this thread count, which inference (validation between epochs) uses too.
     let pool: WorkerPool
 
     public init(model: Stage1Model, optimizer: Adam, loss: MultiLabelLoss, threads: Int) {
         self.model = model
         self.optimizer = optimizer
         self.loss = loss
-        self.pool = WorkerPool(threads: threads)
+        self.pool = WorkerPool.shared(threads: threads)
         self.gradients = model.parameters.zerosLike()
     }
 
