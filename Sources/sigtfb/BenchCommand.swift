@@ -35,6 +35,9 @@ struct BenchCommand: ParsableCommand {
             throw ValidationError("--only must be train, infer or epoch")
         }
         if let calls, calls < 1 { throw ValidationError("--calls must be at least 1") }
+        // Inference times batches of the first 1,024 held sequences.
+        if held < 1024 { throw ValidationError("--held must be at least 1024 (inference's batch), got \(held)") }
+        if !(seconds > 0) { throw ValidationError("--seconds must be positive, got \(seconds)") }
     }
 
     func run() throws {

@@ -65,4 +65,20 @@ final class CLITests: XCTestCase {
         XCTAssertFalse(bad.err.contains("Fatal error"), bad.err)
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(out)/model.safetensors"), "nothing written on failure")
     }
+
+    /// `bench`'s options are checked before any work: too few sequences held for inference's
+    /// batch of 1,024 once crashed (training sampled from none; inference read past the data).
+    func testBenchRejectsBadOptions() throws {
+        for (args, word) in [(["--held", "0"], "--held"), (["--held", "1000"], "--held"), (["--seconds", "0"], "--seconds"),
+                             (["--only", "foo"], "--only"), (["--channels", "16,x"], "--channels"), (["--calls", "0"], "--calls")] {
+            let r = try run(["bench"] + args)
+            XCTAssertEqual(r.code, 2, "\(args): \(r.err)")
+            XCTAssertTrue(r.err.contains(word), "\(args): \(r.err)")
+            XCTAssertTrue(r.out.isEmpty, "\(args): no JSON on failure")
+        }
+        let ok = try run(["bench", "--held", "1024", "--only", "infer", "--channels", "8", "--calls", "2", "--threads", "2"])
+        XCTAssertEqual(ok.code, 0, ok.err)
+        let json = try JSONSerialization.jsonObject(with: Data(ok.out.utf8)) as! [String: Any]
+        XCTAssertEqual((json["infer"] as! [[String: Any]]).count, 1)
+    }
 }

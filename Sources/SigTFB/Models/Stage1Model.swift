@@ -168,6 +168,9 @@ public final class Stage1Model: @unchecked Sendable {
         refreshConvolution()
         let head = refreshedHead()
         let rows = indices ?? Array(0..<sequences.count)
+        // The kernels read rows through raw pointers: an index out of range would read other memory.
+        precondition(rows.allSatisfy { (0..<sequences.count).contains($0) },
+                     "sequence indices must lie in 0..<\(sequences.count)")
         let n = rows.count
         let N = architecture.cellTypes, C = architecture.channels, Cp = conv.paddedChannels, L = sequences.length
         var logits = [Float](repeating: 0, count: n * N)
